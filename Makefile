@@ -1,0 +1,87 @@
+# SPDX-License-Identifier: GPL-2.0
+#
+# modegate: the user/kernel mode boundary made concrete.
+#
+#   make            build the module, the tool and the selftests
+#   make demo       the main job: the tool's tour in a VM, with dmesg
+#   make check      every selftest in a VM (plus shellcheck); tally line
+#   make lint       checkpatch --strict, sparse C=2, W=1, shellcheck
+#   make deps       install the Debian packages the project needs
+#   make load/unload  on a dev box whose kernel can load modules
+
+KVER ?= $(shell uname -r)
+ifeq ($(origin KDIR),undefined)
+  ifneq ($(wildcard /lib/modules/$(KVER)/build),)
+    KDIR := /lib/modules/$(KVER)/build
+  else
+    ifeq ($(origin KVER),command line)
+      KDIR := /usr/src/linux-headers-$(KVER)
+    else
+      KVER := $(shell bash scripts/deps.sh >&2; . scripts/lib.sh; unset KVER; mg_kver)
+      KDIR := /usr/src/linux-headers-$(KVER)
+      $(info modegate: /lib/modules/$(shell uname -r)/build does not exist; building against $(KDIR))
+    endif
+  endif
+endif
+export KVER
+
+W ?= 1
+HOST ?= 0
+RESULTS := build/results
+
+all: module tool selftests
+
+module:
+	$(MAKE) -C $(KDIR) M=$(CURDIR) W=$(W) modules
+
+tool:
+	$(MAKE) -C userspace
+
+selftests:
+	$(MAKE) -C selftests
+
+deps:
+	@bash scripts/deps.sh
+
+$(RESULTS):
+	@mkdir -p $@
+
+shellcheck: | $(RESULTS)
+	@if shellcheck -x scripts/*.sh scripts/*/*.sh .ci/run && \
+	    shellcheck -s sh scripts/guest/init scripts/guest/*.sh; then \
+		echo "ok lint.shellcheck" >$(RESULTS)/shellcheck; \
+	else \
+		echo "fail lint.shellcheck" >$(RESULTS)/shellcheck; \
+	fi
+
+check: deps
+	@$(MAKE) --no-print-directory all
+	@rm -rf $(RESULTS) && mkdir -p $(RESULTS)
+	@$(MAKE) --no-print-directory shellcheck
+ifeq ($(HOST),1)
+	@bash scripts/host-check.sh >$(RESULTS)/host || true
+else
+	@bash scripts/vm.sh check; cp build/vm-check/results $(RESULTS)/vm
+endif
+	@bash scripts/tally.sh $(RESULTS)/*
+
+demo: deps
+	@$(MAKE) --no-print-directory all
+	@bash scripts/vm.sh demo; rc=$$?; cat build/vm-demo/output; exit $$rc
+
+lint: deps
+	@bash scripts/lint.sh
+
+load: module
+	@if [ "$$(id -u)" = 0 ]; then insmod modegate.ko; else sudo insmod modegate.ko; fi
+
+unload:
+	@if [ "$$(id -u)" = 0 ]; then rmmod modegate; else sudo rmmod modegate; fi
+
+clean:
+	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	$(MAKE) -C userspace clean
+	$(MAKE) -C selftests clean
+	rm -rf build
+
+.PHONY: all module tool selftests deps shellcheck check demo lint load unload clean

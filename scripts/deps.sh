@@ -1,0 +1,30 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Install the Debian packages modegate needs, only those missing.
+set -eu
+
+pkgs=(
+	linux-image-amd64 linux-headers-amd64 linux-source-6.1
+	gcc make libc6-dev gcc-multilib libkmod-dev kmod
+	qemu-system-x86 busybox-static cpio xz-utils
+	shellcheck sparse liburing-dev
+	flex bison bc libelf-dev libssl-dev dwarves
+)
+[ "$#" -gt 0 ] && pkgs+=("$@")
+
+missing=()
+for p in "${pkgs[@]}"; do
+	dpkg-query -W -f='${db:Status-Status}\n' "$p" 2>/dev/null | grep -qx installed ||
+		missing+=("$p")
+done
+[ "${#missing[@]}" -eq 0 ] && exit 0
+
+sudo=
+[ "$(id -u)" -eq 0 ] || sudo=sudo
+echo "modegate: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+# Refresh the package lists first when they are missing or a day old.
+lists=$(find /var/lib/apt/lists -maxdepth 1 -name '*_Packages*' -mtime -1 2>/dev/null | head -n 1)
+[ -n "$lists" ] || $sudo apt-get update -q
+$sudo apt-get install -y -q --no-install-recommends "${missing[@]}" ||
+	{ $sudo apt-get update -q && $sudo apt-get install -y -q --no-install-recommends "${missing[@]}"; }

@@ -1,0 +1,63 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Build the VM's initramfs: busybox, the module, the tool, the selftests
+# and the shared libraries they need.
+#
+#   mkinitramfs.sh OUT.cpio.gz KVER MODULE.ko
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+# shellcheck source=scripts/lib.sh
+. "$here/lib.sh"
+
+out=$1 kver=$2 ko=$3
+root=$(mktemp -d)
+trap 'rm -rf "$root"' EXIT
+
+mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,run,root,etc,usr/bin,usr/lib/modegate}
+cp /bin/busybox "$root/bin/busybox"
+for applet in sh mount; do
+	ln -s busybox "$root/bin/$applet"
+done
+
+# The module where modprobe and libkmod look for it.
+mdir=$root/lib/modules/$kver
+mkdir -p "$mdir/extra"
+cp "$ko" "$mdir/extra/modegate.ko"
+for f in modules.order modules.builtin modules.builtin.modinfo; do
+	[ -e "/lib/modules/$kver/$f" ] && cp "/lib/modules/$kver/$f" "$mdir/"
+done
+touch "$mdir/modules.order" "$mdir/modules.builtin"
+depmod -b "$root" "$kver" 2>/dev/null || /sbin/depmod -b "$root" "$kver"
+
+# Programs: the tool, the selftests and their runner.
+install -m 0755 "$top/userspace/modegate" "$root/usr/bin/modegate"
+mkdir -p "$root/usr/lib/modegate/selftests"
+progs=$(make -s --no-print-directory -C "$top/selftests" print-progs)
+for p in $progs; do
+	install -m 0755 "$top/selftests/$p" "$root/usr/lib/modegate/selftests/$p"
+done
+echo "$progs" | tr " " "\n" >"$root/usr/lib/modegate/selftests/list"
+cp "$top/selftests/settings" "$root/usr/lib/modegate/selftests/settings"
+install -m 0755 "$here/guest/init" "$root/init"
+install -m 0755 "$here"/guest/*.sh "$root/usr/lib/modegate/"
+
+# Shared libraries of every dynamic binary, with the loader.
+copy_libs() {
+	ldd "$1" 2>/dev/null | awk '/=> \//{print $3} /^\t\/lib/{print $1}' |
+	while read -r lib; do
+		[ -e "$root$lib" ] && continue
+		mkdir -p "$root$(dirname "$lib")"
+		cp -L "$lib" "$root$lib"
+	done
+}
+find "$root/usr" -type f -perm -u+x | while read -r bin; do
+	copy_libs "$bin"
+done
+# /lib64 etc. are merged-/usr symlinks on Debian: keep paths as ldd shows.
+[ -d "$root/lib64" ] || mkdir -p "$root/lib64"
+
+printf 'root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/sh\n' >"$root/etc/passwd"
+printf 'root:x:0:\nnogroup:x:65534:\n' >"$root/etc/group"
+
+(cd "$root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$out"

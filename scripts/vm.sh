@@ -1,0 +1,118 @@
+#!/bin/bash
+# SPDX-License-Identifier: GPL-2.0
+# Boot the Debian kernel in qemu with modegate's initramfs and run a job.
+#
+#   vm.sh JOB            JOB: check (selftests), demo, probe
+#
+# Environment: KVER (kernel version), KIMAGE (kernel image, default
+# /boot/vmlinuz-$KVER), KO (module, default ./modegate.ko), KVM (auto|0|1),
+# VM_TIMEOUT (seconds), VM_CPUS, VM_MEM, VM_OUT (log directory),
+# VM_APPEND (extra kernel arguments), MODEGATE_TESTS (subset of programs).
+#
+# The verdict comes back on the second serial port (VM_OUT/verdict.log); the
+# kernel log is VM_OUT/console.log, the job's output VM_OUT/output.log.  The
+# run fails on a failed test, a timeout, a missing verdict, a tainted-by-warning
+# kernel, or any splat in the kernel log.  Results are written to
+# VM_OUT/results as "ok|fail|skip NAME" lines for scripts/tally.sh.
+set -eu
+here=$(cd "$(dirname "$0")" && pwd)
+top=$(dirname "$here")
+# shellcheck source=scripts/lib.sh
+. "$here/lib.sh"
+
+job=${1:-check}
+kver=$(mg_kver)
+kimage=${KIMAGE:-/boot/vmlinuz-$kver}
+ko=${KO:-$top/modegate.ko}
+out=${VM_OUT:-$top/build/vm-$job}
+timeout_s=${VM_TIMEOUT:-900}
+[ -r "$kimage" ] || mg_die "no kernel image $kimage (make deps, or set KVER/KIMAGE)"
+[ -r "$ko" ] || mg_die "no module $ko (make module)"
+
+mkdir -p "$out"
+rm -f "$out"/{console,verdict,output}.log "$out/results"
+"$here/mkinitramfs.sh" "$out/initramfs.cpio.gz" "$kver" "$ko"
+
+# Kernel arguments that turn any warning into a failed run.
+append="console=ttyS0,115200 panic=-1 oops=panic panic_on_warn=1"
+append+=" softlockup_panic=1 hung_task_panic=1 MODEGATE_JOB=$job"
+[ -n "${MODEGATE_TESTS:-}" ] && append+=" MODEGATE_TESTS=${MODEGATE_TESTS// /,}"
+append+=" ${VM_APPEND:-}"
+
+qemu_run() { # qemu_run ACCEL CPU JOBLOGDIR TIMEOUT
+	local d=$3
+	timeout --foreground -k 5 "$4" qemu-system-x86_64 \
+		-nodefaults -no-reboot -machine pc -accel "$1" -cpu "$2" \
+		-smp "${VM_CPUS:-2}" -m "${VM_MEM:-1536}" -display none \
+		-kernel "$kimage" -initrd "$out/initramfs.cpio.gz" \
+		-append "$append" \
+		-chardev "file,id=con,path=$d/console.log" -serial chardev:con \
+		-chardev "file,id=ver,path=$d/verdict.log" -serial chardev:ver \
+		-chardev "file,id=out,path=$d/output.log" -serial chardev:out \
+		</dev/null
+}
+
+# TCG unless KVM is asked for, or proven to boot here.
+accel=tcg cpu=max
+case ${KVM:-auto} in
+1) accel=kvm cpu=host ;;
+auto)
+	if [ -w /dev/kvm ] && grep -qwE 'vmx|svm' /proc/cpuinfo; then
+		mkdir -p "$out/kvm-probe"
+		saved=$append
+		append=${append/MODEGATE_JOB=$job/MODEGATE_JOB=probe}
+		if qemu_run kvm host "$out/kvm-probe" 30 >/dev/null 2>&1 &&
+			grep -q '^done 0' "$out/kvm-probe/verdict.log" 2>/dev/null; then
+			accel=kvm cpu=host
+		fi
+		append=$saved
+	fi
+	;;
+esac
+
+start=$(date +%s)
+set +e
+qemu_run "$accel" "$cpu" "$out" "$timeout_s"
+qrc=$?
+set -e
+elapsed=$(($(date +%s) - start))
+tr -d '\r' <"$out/verdict.log" >"$out/verdict" 2>/dev/null || : >"$out/verdict"
+tr -d '\r' <"$out/console.log" >"$out/console" 2>/dev/null || : >"$out/console"
+tr -d '\r' <"$out/output.log" >"$out/output" 2>/dev/null || : >"$out/output"
+
+awk '$1 == "result" { print $3, $2 "." $4 }' "$out/verdict" >"$out/results"
+fail() { echo "fail $1" >>"$out/results"; }
+
+done_rc=$(sed -n 's/^done //p' "$out/verdict" | tail -n 1)
+if [ -z "$done_rc" ]; then
+	if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+		fail "vm.timeout_after_${timeout_s}s"
+	else
+		fail "vm.no_verdict_qemu_exit_$qrc"
+	fi
+fi
+# Taint flags W (warning, bit 9), D (oops, bit 7), B (bad page, bit 5).
+taint=$(sed -n 's/^taint //p' "$out/verdict" | tail -n 1)
+if [ -n "$taint" ] && [ $((taint & ((1 << 9) | (1 << 7) | (1 << 5)))) -ne 0 ]; then
+	fail "vm.kernel_tainted_$taint"
+fi
+splat='BUG:|WARNING:|Oops|general protection|KASAN|UBSAN|KFENCE|possible circular locking|possible recursive locking|deadlock|inconsistent lock state|sleeping function called from invalid context|blocked for more than|soft lockup|hard LOCKUP|rcu_sched self-detected stall|RCU stall|Call Trace|Kernel panic|kmemleak: [0-9]+ new suspected|unreferenced object'
+# The kernel's own command line names some of these words (panic_on_warn).
+grep -v -e 'ommand line' "$out/console" >"$out/console.scan" || :
+if grep -Eq "$splat" "$out/console.scan"; then
+	fail "vm.kernel_splat"
+fi
+
+echo "modegate: $job in $elapsed s ($accel, kernel $kver)"
+if grep -q '^fail' "$out/results"; then
+	echo "modegate: failed:"
+	sed -n 's/^fail /  /p' "$out/results"
+	if grep -Eq "$splat" "$out/console.scan"; then
+		echo "modegate: kernel splat (first lines):"
+		grep -En -A12 "$splat" "$out/console.scan" | head -n 60
+	fi
+	echo "modegate: tail of the kernel log ($out/console):"
+	tail -n "${VM_LOG_TAIL:-40}" "$out/console"
+	exit 1
+fi
+exit 0
