@@ -15,6 +15,8 @@
 
 #include <linux/uaccess.h>
 
+#include "trace.h"
+
 typedef int (*modegate_ioctl_fn)(struct file *file, void *arg);
 
 struct modegate_ioctl_desc {
@@ -89,14 +91,13 @@ long modegate_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	}
 
 	ret = desc->handler(file, &karg);
+	if (ret >= 0 && (_IOC_DIR(cmd) & _IOC_READ)) {
+		/* Copy out what this ABI knows; zero the rest of a larger struct. */
+		if (copy_to_user(uarg, &karg, ksize) ||
+		    (usize > ksize && clear_user(uarg + ksize, usize - ksize)))
+			ret = -EFAULT;
+	}
+	trace_modegate_ioctl(desc->name, cmd, ret);
 	modegate_trace_crossing(desc->name, 0, usize, ret);
-	if (ret < 0 || !(_IOC_DIR(cmd) & _IOC_READ))
-		return ret;
-
-	/* Copy out what this ABI knows; zero the rest of a larger struct. */
-	if (copy_to_user(uarg, &karg, ksize))
-		return -EFAULT;
-	if (usize > ksize && clear_user(uarg + ksize, usize - ksize))
-		return -EFAULT;
 	return ret;
 }

@@ -12,6 +12,8 @@
 #include <linux/slab.h>
 #include <linux/uio.h>
 
+#include "trace.h"
+
 struct modegate_store {
 	struct mutex lock;	/* protects used and data */
 	u8 *data;
@@ -51,6 +53,7 @@ static int modegate_open(struct inode *inode, struct file *file)
 	}
 	file->private_data = mf;
 	modegate_count(open_files);
+	trace_modegate_open(true, file->f_flags);
 	return 0;
 }
 
@@ -58,6 +61,7 @@ static int modegate_release(struct inode *inode, struct file *file)
 {
 	struct modegate_file *mf = file->private_data;
 
+	trace_modegate_open(false, file->f_flags);
 	modegate_async_release(mf);
 	kfree(mf);
 	modegate_count_dec(open_files);

@@ -13,10 +13,18 @@
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <libkmod.h>
 #include <linux/modegate.h>
 
 #define MG_DEV "/dev/" MODEGATE_DEVICE_NAME
+
+static inline int mg_stats(int fd, struct modegate_stats *st)
+{
+	return ioctl(fd, MODEGATE_IOC_STATS, st);
+}
+
+/* Static 32-bit test programs do not link libkmod. */
+#ifndef MODEGATE_NO_KMOD
+#include <libkmod.h>
 
 /* Load modegate with @params; returns 0 or a negative errno. */
 static inline int mg_load(const char *params)
@@ -87,9 +95,6 @@ static inline int mg_reload(const char *params)
 	return mg_load(params ? params : "");
 }
 
-static inline int mg_stats(int fd, struct modegate_stats *st)
-{
-	return ioctl(fd, MODEGATE_IOC_STATS, st);
-}
+#endif /* MODEGATE_NO_KMOD */
 
 #endif /* _MODEGATE_TEST_H */
