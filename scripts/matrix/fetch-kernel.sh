@@ -15,6 +15,7 @@
 #   apt/                   private sources.list, lists, cache, downloaded .debs
 #   kernels/NAME/root/     the dpkg -x extraction (symlinks fixed to stay inside)
 #   kernels/NAME/env       KIMAGE=, KDIR=, KVER=, KCC=, KMAKEFLAGS=, ...
+#                          (kernels/NAME-SUITE/ when MODEGATE_SUITE_6_12 is set)
 #
 # Prints the env lines on stdout (eval-able); progress goes to stderr.
 # A module is then built with:  make -C "$KDIR" M="$PWD" $KMAKEFLAGS modules
@@ -50,6 +51,10 @@ esac
 CACHE=${MODEGATE_CACHE:-$HOME/.cache/modegate}
 APTDIR=$CACHE/apt
 KROOT=$CACHE/kernels/$NAME
+SUITE_6_12=${MODEGATE_SUITE_6_12:-bookworm-backports}
+case $NAME in
+6.12*) [ "$SUITE_6_12" = bookworm-backports ] || KROOT=$KROOT-$SUITE_6_12 ;;
+esac
 ENVFILE=$KROOT/env
 ARCH=amd64
 
@@ -58,7 +63,8 @@ ARCH=amd64
 # Print "VAR=value" lines, shell-quoted, for the env file and stdout.
 emit_env() {
 	printf 'KIMAGE=%q\nKDIR=%q\n' "$KIMAGE" "$KDIR"
-	printf 'KNAME=%q\nKVER=%q\nKPKGS=%q\n' "$KNAME" "$KVER" "$KPKGS"
+	printf 'KNAME=%q\nKCACHE=%q\n' "$KNAME" "$KROOT"
+	printf 'KVER=%q\nKPKGS=%q\n' "$KVER" "$KPKGS"
 	printf 'KCC=%q\nKCC_WANTED=%q\nKMAKEFLAGS=%q\n' "$KCC" "$KCC_WANTED" "$KMAKEFLAGS"
 	printf 'KTOOLS_REBUILT=%q\nKTOOLS_UNFIXED=%q\n' "$KTOOLS_REBUILT" "$KTOOLS_UNFIXED"
 	printf 'KBUILD_TEST=%q\n' "$KBUILD_TEST"
@@ -255,7 +261,7 @@ rebuild_tools() { # VER KBUILDDIR TOOL...
 	src=$KROOT/src
 	rm -rf "$src"
 	mkdir -p "$src"
-	log "unpacking linux-source-$series to rebuild kbuild tools for glibc $(getconf GNU_LIBC_VERSION)"
+	log "unpacking linux-source-$series to rebuild kbuild tools for host $(getconf GNU_LIBC_VERSION)"
 	dpkg-deb --fsys-tarfile "$APTDIR/debs/linux-source-${series}_${ver}_all.deb" |
 		tar -xO "./usr/src/linux-source-$series.tar.xz" |
 		tar -xJ -C "$src" --strip-components=1
@@ -343,8 +349,8 @@ if [ "$NAME" = 6.1 ]; then
 	KPKGS=${KPKGS% }
 else
 	case $NAME in
-	6.12) suite=${MODEGATE_SUITE_6_12:-bookworm-backports} flavour=amd64 ;;
-	6.12-rt) suite=${MODEGATE_SUITE_6_12:-bookworm-backports} flavour=rt-amd64 ;;
+	6.12) suite=$SUITE_6_12 flavour=amd64 ;;
+	6.12-rt) suite=$SUITE_6_12 flavour=rt-amd64 ;;
 	sid) suite=sid flavour=amd64 ;;
 	esac
 	apt_setup
