@@ -12,6 +12,7 @@ top=$(dirname "$here")
 
 out=$1 kver=$2 ko=$3
 root=$(mktemp -d)
+chmod 0755 "$root"
 trap 'rm -rf "$root"' EXIT
 
 mkdir -p "$root"/{bin,sbin,dev,proc,sys,tmp,run,root,etc,usr/bin,usr/lib/modegate}
@@ -32,12 +33,22 @@ depmod -b "$root" "$kver" 2>/dev/null || /sbin/depmod -b "$root" "$kver"
 
 # Programs: the tool, the selftests and their runner.
 install -m 0755 "$top/userspace/modegate" "$root/usr/bin/modegate"
+if [ -x "$top/userspace/modegate-info32" ]; then
+	install -m 0755 "$top/userspace/modegate-info32" "$root/usr/bin/modegate-info32"
+fi
 mkdir -p "$root/usr/lib/modegate/selftests"
 progs=$(make -s --no-print-directory -C "$top/selftests" print-progs)
 for p in $progs; do
 	install -m 0755 "$top/selftests/$p" "$root/usr/lib/modegate/selftests/$p"
 done
 echo "$progs" | tr " " "\n" >"$root/usr/lib/modegate/selftests/list"
+for p in $(make -s --no-print-directory -C "$top/selftests" print-files); do
+	install -m 0755 "$top/selftests/$p" "$root/usr/lib/modegate/selftests/$p"
+done
+# Extra programs for some jobs (e.g. trinity for "fuzz"): MG_EXTRA_BINS.
+for b in ${MG_EXTRA_BINS:-}; do
+	install -m 0755 "$b" "$root/usr/bin/$(basename "$b")"
+done
 cp "$top/selftests/settings" "$root/usr/lib/modegate/selftests/settings"
 install -m 0755 "$here/guest/init" "$root/init"
 install -m 0755 "$here"/guest/*.sh "$root/usr/lib/modegate/"
