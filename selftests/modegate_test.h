@@ -97,4 +97,87 @@ static inline int mg_reload(const char *params)
 
 #endif /* MODEGATE_NO_KMOD */
 
+/* ---- Helpers for the data path and ABI tests (store, probe, va, abi). ---- */
+#include <stdint.h>
+#include <sys/mman.h>
+
+/* Addresses that are never user memory on x86-64. */
+#define MG_KADDR_DIRECT_MAP	0xffff888000000000ULL	/* start of the direct map */
+#define MG_KADDR_TEXT		0xffffffff81000000ULL	/* default kernel text */
+
+#define MG_PTR(p)	((__u64)(uintptr_t)(p))
+
+static inline long mg_page_size(void)
+{
+	return sysconf(_SC_PAGESIZE);
+}
+
+static inline int mg_info(int fd, struct modegate_info *info)
+{
+	memset(info, 0, sizeof(*info));
+	return ioctl(fd, MODEGATE_IOC_INFO, info);
+}
+
+/* The store's used length (end of file), or -1. */
+static inline long long mg_store_used(int fd)
+{
+	struct modegate_info info;
+
+	return mg_info(fd, &info) ? -1 : (long long)info.store_used;
+}
+
+/*
+ * @nr_pages read/write pages followed by one PROT_NONE guard page: a buffer
+ * that ends N bytes before the guard is "page-spanning partial".  Returns
+ * the start, or MAP_FAILED.
+ */
+static inline void *mg_map_guarded(size_t nr_pages)
+{
+	size_t page = mg_page_size();
+	char *p;
+
+	p = mmap(NULL, (nr_pages + 1) * page, PROT_READ | PROT_WRITE,
+		 MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (p == MAP_FAILED)
+		return MAP_FAILED;
+	if (mprotect(p + nr_pages * page, page, PROT_NONE)) {
+		munmap(p, (nr_pages + 1) * page);
+		return MAP_FAILED;
+	}
+	memset(p, 0, nr_pages * page);
+	return p;
+}
+
+static inline void mg_unmap_guarded(void *p, size_t nr_pages)
+{
+	munmap(p, (nr_pages + 1) * mg_page_size());
+}
+
+/* A recognisable byte sequence: byte i of pattern @seed. */
+static inline unsigned char mg_pattern_byte(unsigned int seed, size_t i)
+{
+	return (unsigned char)(seed * 31 + i * 7 + (i >> 8));
+}
+
+static inline void mg_pattern(void *buf, size_t len, unsigned int seed)
+{
+	unsigned char *b = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		b[i] = mg_pattern_byte(seed, i);
+}
+
+/* Index of the first byte of @buf that differs from pattern @seed, or -1. */
+static inline long mg_pattern_mismatch(const void *buf, size_t len, unsigned int seed)
+{
+	const unsigned char *b = buf;
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (b[i] != mg_pattern_byte(seed, i))
+			return i;
+	return -1;
+}
+
 #endif /* _MODEGATE_TEST_H */
