@@ -269,6 +269,12 @@ rebuild_tools() { # VER KBUILDDIR TOOL...
 	log "building host tools (olddefconfig + modules_prepare, HOSTCC=gcc)"
 	make -s -C "$src" HOSTCC=gcc CC="$KCC" olddefconfig >&2
 	make -s -C "$src" -j"$(nproc)" HOSTCC=gcc CC="$KCC" modules_prepare >&2
+	# not built by modules_prepare: unifdef (headers_install), genksyms
+	# (CONFIG_MODVERSIONS); cheap, so build them anyway
+	make -s -C "$src" HOSTCC=gcc CC="$KCC" scripts_unifdef >&2 ||
+		log "warning: could not build scripts/unifdef"
+	make -s -C "$src" HOSTCC=gcc CC="$KCC" CONFIG_GENKSYMS=y scripts/genksyms/ >&2 ||
+		log "warning: could not build scripts/genksyms"
 	for t in "$@"; do
 		case $t in
 		*.real-x86 | *.real-lsb-64) cand=${t%.real-*} ;;
@@ -406,7 +412,7 @@ kbuild=$(readlink -f "$KDIR/scripts/..")
 tools=$(too_new_tools "$kbuild")
 if [ -n "$tools" ]; then
 	[ "$NAME" != 6.1 ] || die "system kbuild tools need a newer glibc?!"
-	log "kbuild tools need glibc > $(getconf GNU_LIBC_VERSION):" "$(tr "\n" " " <<<"$tools")"
+	log "kbuild tools need more than host $(getconf GNU_LIBC_VERSION):" "$(tr "\n" " " <<<"$tools")"
 	# shellcheck disable=SC2086 # word list
 	rebuild_tools "$ver" "$kbuild" $tools
 fi
