@@ -54,13 +54,15 @@ const char *mg_async_mm_name(const struct modegate_async_completion *c)
 
 /*
  * The spinner: a separate process busy in user mode on the interrupt's CPU
- * until *stop.  It writes its own copy of the buffers first, so that a
- * write into its address space at their address is visible.
+ * from the parent's go (after its submit, so that the submit is not slowed
+ * down) until *stop.  It writes its own copy of the buffers first, so that
+ * a write into its address space at their address is visible.
  */
 static void mg_spinner(int devfd, bool bystander, int cpu, char *bufs, size_t span,
-		       volatile int *stop, int report_fd)
+		       volatile int *stop, int go_fd, int report_fd)
 {
 	struct mg_spinner_report rep;
+	char go;
 	size_t i;
 
 	memset(&mg_sys, 0, sizeof(mg_sys));
@@ -82,6 +84,7 @@ static void mg_spinner(int devfd, bool bystander, int cpu, char *bufs, size_t sp
 		mg_write_full(report_fd, &rep, sizeof(rep));
 		_exit(1);
 	}
+	mg_read_full(go_fd, &go, 1, MG_PIPE_TIMEOUT_MS);
 	while (!*stop)
 		__asm__ __volatile__("pause");
 	for (i = 0; i < span; i++)
@@ -159,7 +162,7 @@ void mg_async_do(int fd, const struct mg_async_opts *o, struct mg_async_run *r)
 	size_t span = stride * o->nr;
 	struct mg_spinner_report rep;
 	struct modegate_async_submit s;
-	int pfd[2] = { -1, -1 };
+	int pfd[2] = { -1, -1 }, gofd[2] = { -1, -1 };
 	volatile int *stop;
 	cpu_set_t saved;
 	char *bufs, *payload;
@@ -199,7 +202,7 @@ void mg_async_do(int fd, const struct mg_async_opts *o, struct mg_async_run *r)
 			r->self_cpu = r->spinner_cpu ? 0 : 1;
 			mg_pin_cpu(r->self_cpu);
 		}
-		if (pipe2(pfd, O_CLOEXEC)) {
+		if (pipe2(pfd, O_CLOEXEC) || pipe2(gofd, O_CLOEXEC)) {
 			r->err = -errno;
 			r->failed = "pipe";
 			goto out;
@@ -211,10 +214,15 @@ void mg_async_do(int fd, const struct mg_async_opts *o, struct mg_async_run *r)
 			r->failed = "fork";
 			goto out;
 		}
-		if (!r->spinner)
-			mg_spinner(fd, o->bystander, r->spinner_cpu, bufs, span, stop, pfd[1]);
+		if (!r->spinner) {
+			close(pfd[0]);
+			close(gofd[1]);
+			mg_spinner(fd, o->bystander, r->spinner_cpu, bufs, span, stop, gofd[0],
+				   pfd[1]);
+		}
 		close(pfd[1]);
-		pfd[1] = -1;
+		close(gofd[0]);
+		pfd[1] = gofd[0] = -1;
 		ret = mg_read_full(pfd[0], &setup, sizeof(setup), MG_PIPE_TIMEOUT_MS);
 		if (ret || setup) {
 			r->err = ret ? ret : setup;
@@ -243,6 +251,8 @@ void mg_async_do(int fd, const struct mg_async_opts *o, struct mg_async_run *r)
 	ret = mg_ioc(fd, MODEGATE_IOC_ASYNC_SUBMIT, &s);
 	r->submit_end_ns = mg_now_ns();
 	r->submit_ns = r->submit_end_ns - r->submit_ns;
+	if (r->spinner > 0)
+		mg_write_full(gofd[1], "g", 1);
 	if (ret < 0) {
 		r->err = ret;
 		r->failed = "MODEGATE_IOC_ASYNC_SUBMIT";
@@ -263,6 +273,8 @@ void mg_async_do(int fd, const struct mg_async_opts *o, struct mg_async_run *r)
 out_spinner:
 	if (r->spinner > 0) {
 		*stop = 1;
+		close(gofd[1]);		/* ends its wait for go, if it still waits */
+		gofd[1] = -1;
 		if (!mg_read_full(pfd[0], &rep, sizeof(rep), MG_PIPE_TIMEOUT_MS)) {
 			r->bystander_changed = rep.changed;
 			memcpy(r->bystander_saw, rep.saw, sizeof(r->bystander_saw));
@@ -275,6 +287,10 @@ out:
 		close(pfd[0]);
 	if (pfd[1] >= 0)
 		close(pfd[1]);
+	if (gofd[0] >= 0)
+		close(gofd[0]);
+	if (gofd[1] >= 0)
+		close(gofd[1]);
 	sched_setaffinity(0, sizeof(saved), &saved);
 	munmap(bufs, span);
 	munmap((void *)stop, psize);

@@ -182,7 +182,8 @@ struct mg_trace {
 	char buf[16384];
 };
 struct mg_trace_event {
-	char *comm, *ts, *event, *details;
+	char *comm;		/* NULL when the trace does not know it */
+	char *ts, *event, *details;
 	int pid, cpu;
 };
 int mg_trace_start(struct mg_trace *t);		/* 0 or -errno (ENODEV: no events) */

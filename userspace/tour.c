@@ -510,8 +510,8 @@ static void tour_trace_line(char *line, void *ctx)
 	if (!mg_trace_parse(line, &e) || strncmp(e.event, "modegate_async", 14))
 		return;
 	tt->lines++;
-	out_line("trace", "%s [%03d] %s/%d %s: %s", e.ts, e.cpu, e.comm, e.pid, e.event,
-		 e.details);
+	out_line("trace", "%s [%03d] %s/%d %s: %s", e.ts, e.cpu, e.comm ? e.comm : "", e.pid,
+		 e.event, e.details);
 }
 
 static bool mg_hit_other(const struct mg_async_run *r)

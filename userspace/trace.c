@@ -162,7 +162,7 @@ bool mg_trace_parse(char *line, struct mg_trace_event *e)
 	if (!dash)
 		return false;
 	*dash = 0;
-	e->comm = p;
+	e->comm = strcmp(p, "<...>") ? p : NULL;	/* not in the comm cache */
 	e->pid = atoi(dash + 1);
 	e->cpu = atoi(br + 2);
 	p = strchr(br + 2, ']');
@@ -253,7 +253,10 @@ static void trace_line(char *line, void *ctx)
 	out_row();
 	out_str(NULL, "%s", e.ts);
 	out_u64(NULL, e.cpu);
-	out_str(NULL, "%s/%d", e.comm, e.pid);
+	if (e.comm)
+		out_str(NULL, "%s/%d", e.comm, e.pid);
+	else
+		out_u64(NULL, e.pid);
 	out_str(NULL, "%s", e.event);
 	out_str(NULL, "%s", e.details);
 	out_close();
