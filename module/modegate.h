@@ -67,6 +67,10 @@ int modegate_ioc_bystander(struct file *file, void *arg);
 /* probe.c */
 int modegate_probe_init(void);
 
+/* async limits (reported by INFO; enforced by async.c) */
+#define MODEGATE_ASYNC_MAX_BATCH	256
+#define MODEGATE_ASYNC_MAX_LATENCY_NS	(10ULL * NSEC_PER_SEC)
+
 /* async.c */
 int modegate_async_init(void);
 void modegate_async_exit(void);

@@ -7,10 +7,19 @@
 #include "modegate.h"
 
 #include <linux/compat.h>
+#include <linux/mm.h>
 #include <linux/sched/task_stack.h>
+#include <linux/sizes.h>
+#include <linux/slab.h>
 #include <linux/uaccess.h>
 #include <asm/cpufeature.h>
 #include <asm/ptrace.h>
+
+#include "trace.h"
+
+/* Limits reported by INFO. */
+#define MODEGATE_PROBE_MAX_LEN	SZ_64K
+#define MODEGATE_VA_MAX_PAGES	512
 
 /* Privilege level (ring) the CPU is running at now. */
 static u32 modegate_current_cpl(void)
@@ -60,17 +69,103 @@ int modegate_ioc_info(struct file *file, void *arg)
 	info->caller_cpl = regs->cs & 3;
 	info->handler_cpl = modegate_current_cpl();
 	info->mode_flags = modegate_mode_flags(regs);
-	info->max_probe_len = 0;	/* set by the PROBE implementation */
-	info->max_va_pages = 0;
-	info->max_async_batch = 0;
+	info->max_probe_len = MODEGATE_PROBE_MAX_LEN;
+	info->max_va_pages = MODEGATE_VA_MAX_PAGES;
+	info->max_async_batch = MODEGATE_ASYNC_MAX_BATCH;
 	info->max_async_inflight = modegate_max_inflight;
-	info->max_latency_ns = 0;
+	info->max_latency_ns = MODEGATE_ASYNC_MAX_LATENCY_NS;
 	return 0;
 }
 
+/*
+ * PROBE: one copy_to_user() or copy_from_user() at an address the caller
+ * chooses, and what happened.  access_ok() comes first, so a kernel address
+ * is refused before any access; the kernel side of the copy is a heap
+ * object, as hardened usercopy requires.
+ */
+
+/* A TO_USER copy that moved nothing: read-only mapping, or no mapping? */
+static bool modegate_addr_readonly(unsigned long addr)
+{
+	struct mm_struct *mm = current->mm;
+	struct vm_area_struct *vma;
+	bool readonly = false;
+
+	if (!mm || mmap_read_lock_killable(mm))
+		return false;
+	vma = vma_lookup(mm, addr);
+	if (vma && (vma->vm_flags & (VM_READ | VM_EXEC)) &&
+	    !(vma->vm_flags & VM_WRITE))
+		readonly = true;
+	mmap_read_unlock(mm);
+	return readonly;
+}
+
+/* Copy and classify; returns the MODEGATE_PROBE_* outcome. */
+static u32 modegate_probe_copy(struct modegate_probe *p)
+{
+	void __user *uaddr = u64_to_user_ptr(p->addr);
+	unsigned long left;
+	void *buf;
+
+	if (p->len > MODEGATE_PROBE_MAX_LEN)
+		return MODEGATE_PROBE_TOO_BIG;
+	if (!access_ok(uaddr, p->len))
+		return MODEGATE_PROBE_NOT_USER;
+	if (!p->len)
+		return MODEGATE_PROBE_OK;
+
+	buf = kvmalloc(p->len, GFP_KERNEL);
+	if (!buf)
+		return 0;
+	if (p->op == MODEGATE_PROBE_TO_USER) {
+		memset(buf, MODEGATE_PROBE_PATTERN, p->len);
+		left = copy_to_user(uaddr, buf, p->len);
+	} else {
+		left = copy_from_user(buf, uaddr, p->len);
+	}
+	kvfree(buf);
+
+	p->copied = p->len - left;
+	if (!left)
+		return MODEGATE_PROBE_OK;
+	modegate_count(faults);
+	if (p->copied)
+		return MODEGATE_PROBE_PARTIAL;
+	if (p->op == MODEGATE_PROBE_TO_USER &&
+	    modegate_addr_readonly(p->addr))
+		return MODEGATE_PROBE_READONLY;
+	return MODEGATE_PROBE_FAULT;
+}
+
+/* The errno a driver would have returned, by outcome. */
+static const int modegate_probe_errno[] = {
+	[MODEGATE_PROBE_OK] = 0,
+	[MODEGATE_PROBE_PARTIAL] = -EFAULT,
+	[MODEGATE_PROBE_FAULT] = -EFAULT,
+	[MODEGATE_PROBE_READONLY] = -EFAULT,
+	[MODEGATE_PROBE_NOT_USER] = -EFAULT,
+	[MODEGATE_PROBE_TOO_BIG] = -EINVAL,
+};
+
 int modegate_ioc_probe(struct file *file, void *arg)
 {
-	return -EOPNOTSUPP;
+	struct modegate_probe *p = arg;
+
+	if (p->flags)
+		return -EINVAL;
+	if (p->op != MODEGATE_PROBE_TO_USER && p->op != MODEGATE_PROBE_FROM_USER)
+		return -EINVAL;
+
+	p->copied = 0;
+	p->outcome = modegate_probe_copy(p);
+	if (!p->outcome)
+		return -ENOMEM;
+	p->error = modegate_probe_errno[p->outcome];
+	p->fault_addr = p->copied == p->len ? 0 : p->addr + p->copied;
+	modegate_count(probes);
+	trace_modegate_probe(p->op, p->addr, p->len, p->outcome, p->copied);
+	return 0;
 }
 
 int modegate_ioc_va_translate(struct file *file, void *arg)

@@ -180,4 +180,76 @@ static inline long mg_pattern_mismatch(const void *buf, size_t len, unsigned int
 	return -1;
 }
 
+/*
+ * A private ftrace instance with one modegate event enabled, so that a test
+ * sees only its own events.  mg_trace_read() returns a malloc'd string.
+ */
+#define MG_TRACEFS "/sys/kernel/tracing/instances/"
+
+static inline int mg_trace_write(const char *inst, const char *file, const char *val)
+{
+	char path[512];
+	int fd, ok;
+
+	snprintf(path, sizeof(path), MG_TRACEFS "%s/%s", inst, file);
+	fd = open(path, O_WRONLY | O_TRUNC);
+	if (fd < 0)
+		return -errno;
+	ok = write(fd, val, strlen(val)) == (ssize_t)strlen(val);
+	close(fd);
+	return ok ? 0 : -EIO;
+}
+
+static inline int mg_trace_start(const char *inst, const char *event)
+{
+	char path[256], file[128];
+
+	snprintf(path, sizeof(path), MG_TRACEFS "%s", inst);
+	if (mkdir(path, 0700) && errno != EEXIST)
+		return -errno;
+	snprintf(file, sizeof(file), "events/modegate/%s/enable", event);
+	return mg_trace_write(inst, file, "1");
+}
+
+static inline char *mg_trace_read(const char *inst)
+{
+	char path[256];
+	size_t len = 0, cap = 1 << 16;
+	char *buf = malloc(cap);
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), MG_TRACEFS "%s/trace", inst);
+	fd = open(path, O_RDONLY);
+	if (fd < 0 || !buf) {
+		free(buf);
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	while ((n = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += n;
+		if (cap - len < 4096) {
+			char *nb = realloc(buf, cap * 2);
+
+			if (!nb)
+				break;
+			buf = nb;
+			cap *= 2;
+		}
+	}
+	buf[len] = '\0';
+	close(fd);
+	return buf;
+}
+
+static inline void mg_trace_stop(const char *inst)
+{
+	char path[256];
+
+	mg_trace_write(inst, "events/modegate/enable", "0");
+	snprintf(path, sizeof(path), MG_TRACEFS "%s", inst);
+	rmdir(path);
+}
+
 #endif /* _MODEGATE_TEST_H */

@@ -8,6 +8,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <sys/sendfile.h>
+#include <sys/klog.h>
 #include <sys/syscall.h>
 #include <sys/uio.h>
 #include <sys/wait.h>
@@ -601,6 +602,46 @@ TEST_F(store, counters_count_calls_bytes_and_faults)
 	EXPECT_EQ(a.bytes_written + 100, b.bytes_written);
 	EXPECT_EQ(a.bytes_read + 40, b.bytes_read);
 	EXPECT_EQ(a.faults + 1, b.faults);
+}
+
+TEST_F(store, every_call_is_traced)
+{
+	char want[160], *trace, *klog;
+	int len, pfd;
+
+	fill(_metadata, self->fd, 100, 1);
+	ASSERT_EQ(0, mg_trace_start("mg_store_test", "modegate_rw"));
+	pfd = open("/sys/module/modegate/parameters/trace", O_WRONLY);
+	ASSERT_LE(0, pfd);
+	ASSERT_EQ(1, write(pfd, "1", 1));
+	ASSERT_EQ(5, pwrite(self->fd, "hello", 5, 10));
+	ASSERT_EQ(-1, pread(self->fd, null_buf, 10, 0));
+	ASSERT_EQ(1, pwrite(pfd, "0", 1, 0));
+	close(pfd);
+	trace = mg_trace_read("mg_store_test");
+	mg_trace_stop("mg_store_test");
+	ASSERT_NE(NULL, trace);
+	/* The tracepoint... */
+	snprintf(want, sizeof(want), "write pid=%d comm=store_test off=10 len=5 -> 5", getpid());
+	EXPECT_NE(NULL, strstr(trace, want)) TH_LOG("no '%s' in:\n%s", want, trace);
+	snprintf(want, sizeof(want), "read pid=%d comm=store_test off=0 len=10 -> -14", getpid());
+	EXPECT_NE(NULL, strstr(trace, want)) TH_LOG("no '%s' in:\n%s", want, trace);
+	free(trace);
+	/* ... and the trace=1 line in the kernel log. */
+	len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	ASSERT_LT(0, len);
+	klog = malloc(len + 1);
+	ASSERT_NE(NULL, klog);
+	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, klog, len);
+	ASSERT_LT(0, len);
+	klog[len] = '\0';
+	snprintf(want, sizeof(want), "modegate: write pid=%d comm=store_test ctx=process off=10 len=5 -> 5",
+		 getpid());
+	EXPECT_NE(NULL, strstr(klog, want)) TH_LOG("no '%s' in the kernel log", want);
+	snprintf(want, sizeof(want), "modegate: read pid=%d comm=store_test ctx=process off=0 len=10 -> -14",
+		 getpid());
+	EXPECT_NE(NULL, strstr(klog, want)) TH_LOG("no '%s' in the kernel log", want);
+	free(klog);
 }
 
 /*
