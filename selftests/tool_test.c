@@ -509,6 +509,62 @@ TEST_F(tool, trace_shows_events_and_restores_enable)
 	EXPECT_STREQ(before, after);
 }
 
+static int read_enable(char *buf, size_t len)
+{
+	int fd = open("/sys/kernel/tracing/events/modegate/enable", O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, len - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = 0;
+	return 0;
+}
+
+TEST_F(tool, trace_interrupted_by_sigint_restores_enable)
+{
+	char before[8], during[8], after[8], out[4096] = "";
+	size_t got = 0;
+	int p[2], st;
+	pid_t pid;
+
+	if (read_enable(before, sizeof(before)))
+		SKIP(return, "no tracefs events for modegate");
+	ASSERT_EQ(0, pipe(p));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		dup2(p[1], 1);
+		close(p[0]);
+		setenv("NO_COLOR", "1", 1);
+		execl(tool_path(), "modegate", "trace", "--timeout", "120s", NULL);
+		_exit(127);
+	}
+	close(p[1]);
+	/* The table header is printed once the events are enabled. */
+	while (!strstr(out, "details")) {
+		struct pollfd pf = { .fd = p[0], .events = POLLIN };
+		ssize_t n;
+
+		ASSERT_EQ(1, poll(&pf, 1, 60000)) TH_LOG("no header: %s", out);
+		n = read(p[0], out + got, sizeof(out) - 1 - got);
+		ASSERT_LT(0, n);
+		got += n;
+		out[got] = 0;
+	}
+	ASSERT_EQ(0, read_enable(during, sizeof(during)));
+	EXPECT_STREQ("1\n", during);
+	ASSERT_EQ(0, kill(pid, SIGINT));
+	ASSERT_EQ(pid, waitpid(pid, &st, 0));
+	close(p[0]);
+	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+	ASSERT_EQ(0, read_enable(after, sizeof(after)));
+	EXPECT_STREQ(before, after);
+}
+
 TEST_F(tool, bench_reports_ratios)
 {
 	ASSERT_EQ(0, RUN(&self->r, "--json", "bench", "--time", "20ms", "--sizes", "4K"));
