@@ -6,8 +6,10 @@
  */
 #include "modegate.h"
 
+#include <linux/capability.h>
 #include <linux/compat.h>
 #include <linux/mm.h>
+#include <linux/random.h>
 #include <linux/sched/task_stack.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
@@ -20,6 +22,9 @@
 /* Limits reported by INFO. */
 #define MODEGATE_PROBE_MAX_LEN	SZ_64K
 #define MODEGATE_VA_MAX_PAGES	512
+
+/* Key of the opaque page identities VA_TRANSLATE shows; new at each load. */
+static siphash_key_t modegate_page_id_key;
 
 /* Privilege level (ring) the CPU is running at now. */
 static u32 modegate_current_cpl(void)
@@ -168,12 +173,93 @@ int modegate_ioc_probe(struct file *file, void *arg)
 	return 0;
 }
 
+/*
+ * VA_TRANSLATE: what each virtual page of the caller maps to right now.
+ *
+ * Without MODEGATE_VA_FAULT_IN nothing is faulted in: the lockless
+ * get_user_pages_fast_only() walk finds a page only when its PTE is there
+ * (with FOLL_WRITE: only when writable without a fault, so a COW-shared
+ * page reads as present and not writable); the shared zero page sits
+ * behind a "special" PTE that only the slow walk returns, and FOLL_NOFAULT
+ * keeps that walk from faulting.  Every page found is put again at once.
+ *
+ * Frame numbers are for CAP_SYS_ADMIN only, as in /proc/PID/pagemap; other
+ * callers get page_id, a keyed hash of the frame that tells equal pages
+ * from different ones and nothing else.
+ */
+
+/* Entries filled on the stack between two copies to user space. */
+#define MODEGATE_VA_CHUNK	16
+
+static void modegate_va_one(unsigned long vaddr, bool fault_in, bool show_pfn,
+			    struct modegate_va_page *out)
+{
+	struct page *page;
+	unsigned long pfn;
+
+	memset(out, 0, sizeof(*out));
+	out->vaddr = vaddr;
+	if (!show_pfn)
+		out->flags |= MODEGATE_PAGE_PFN_HIDDEN;
+
+	if (fault_in && get_user_pages_fast(vaddr, 1, 0, &page) == 1)
+		put_page(page);
+
+	if (get_user_pages_fast_only(vaddr, 1, FOLL_WRITE, &page) == 1)
+		out->flags |= MODEGATE_PAGE_WRITABLE;
+	else if (get_user_pages_fast(vaddr, 1, FOLL_NOFAULT, &page) != 1)
+		return;
+
+	pfn = page_to_pfn(page);
+	out->flags |= MODEGATE_PAGE_PRESENT;
+	if (PageCompound(page))
+		out->flags |= MODEGATE_PAGE_HUGE;
+	if (is_zero_pfn(pfn))
+		out->flags |= MODEGATE_PAGE_ZERO;
+	if (show_pfn) {
+		out->pfn = pfn;
+		out->flags |= MODEGATE_PAGE_PFN_VALID;
+	}
+	out->page_id = siphash_1u64(pfn, &modegate_page_id_key) ?: 1;
+	put_page(page);
+}
+
 int modegate_ioc_va_translate(struct file *file, void *arg)
 {
-	return -EOPNOTSUPP;
+	struct modegate_va_page chunk[MODEGATE_VA_CHUNK];
+	struct modegate_va_translate *va = arg;
+	struct modegate_va_page __user *upages = u64_to_user_ptr(va->pages);
+	bool fault_in = va->flags & MODEGATE_VA_FAULT_IN;
+	unsigned long start = va->addr & PAGE_MASK;
+	bool show_pfn;
+	u32 done = 0;
+
+	if (va->flags & ~MODEGATE_VA_FAULT_IN || va->reserved)
+		return -EINVAL;
+	if (!va->nr_pages || va->nr_pages > MODEGATE_VA_MAX_PAGES)
+		return -EINVAL;
+	if (!access_ok((void __user *)start, va->nr_pages << PAGE_SHIFT))
+		return -EFAULT;
+
+	show_pfn = capable(CAP_SYS_ADMIN);
+	while (done < va->nr_pages) {
+		u32 n = min_t(u64, va->nr_pages - done, MODEGATE_VA_CHUNK);
+		u32 i;
+
+		for (i = 0; i < n; i++)
+			modegate_va_one(start + ((unsigned long)(done + i) << PAGE_SHIFT),
+					fault_in, show_pfn, &chunk[i]);
+		if (copy_to_user(upages + done, chunk, n * sizeof(chunk[0])))
+			return -EFAULT;
+		done += n;
+		cond_resched();
+	}
+	va->nr_done = done;
+	return 0;
 }
 
 int modegate_probe_init(void)
 {
+	get_random_bytes(&modegate_page_id_key, sizeof(modegate_page_id_key));
 	return 0;
 }
