@@ -181,6 +181,11 @@ void mg_async_do(int fd, const struct mg_async_opts *o, struct mg_async_run *r)
 	if (!r->reqs || !r->comps || !payload || bufs == MAP_FAILED || stop == MAP_FAILED) {
 		r->err = -ENOMEM;
 		r->failed = "memory";
+		free(payload);
+		if (bufs != MAP_FAILED)
+			munmap(bufs, span);
+		if (stop != MAP_FAILED)
+			munmap((void *)stop, psize);
 		return;
 	}
 	memset(bufs, '.', span);

@@ -47,6 +47,25 @@ static bool mg_kernel_has_modules(void)
 	return access("/proc/modules", F_OK) == 0;
 }
 
+/* A modegate.ko built in the source tree the tool was run from, if any. */
+static const char *mg_built_module(void)
+{
+	static char path[600];
+	char self[512], *slash;
+	ssize_t n;
+
+	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	if (n < 0)
+		return NULL;
+	self[n] = 0;
+	slash = strrchr(self, '/');
+	if (!slash)
+		return NULL;
+	*slash = 0;
+	snprintf(path, sizeof(path), "%s/../modegate.ko", self);
+	return access(path, R_OK) ? NULL : path;
+}
+
 static void show_params(void)
 {
 	char val[64];
@@ -103,15 +122,15 @@ static int load_run(int argc, char **argv)
 		out_error(ENOMEM, "libkmod", NULL);
 		return out_end(MG_EXIT_FAIL);
 	}
-	if (file) {
-		err = kmod_module_new_from_path(ctx, file, &mod);
-	} else {
+	if (!file) {
 		err = kmod_module_new_from_lookup(ctx, "modegate", &list);
 		if (!err && list)
 			mod = kmod_module_get_module(list);
-		else if (!err)
+		else if (!err && !(file = mg_built_module()))
 			err = -ENOENT;
 	}
+	if (file)
+		err = kmod_module_new_from_path(ctx, file, &mod);
 	if (!err)
 		err = kmod_module_insert_module(mod, 0, params);
 	if (mod)
@@ -123,6 +142,7 @@ static int load_run(int argc, char **argv)
 		return out_end(MG_EXIT_FAIL);
 	}
 	out_bool("loaded", true);
+	out_str("from", "%s", file ? file : "the installed module (modprobe's search path)");
 	out_str("with", "%s", *params ? params : "default parameters");
 	show_params();
 	return out_end(MG_EXIT_OK);
@@ -170,7 +190,8 @@ const struct mg_cmd mg_cmd_load = {
 	.name = "load",
 	.args = "[--file MODULE.ko] [param=value...]",
 	.summary = "load the module through libkmod",
-	.help = "  -f, --file MODULE.ko  load this file instead of the installed module\n"
+	.help = "  -f, --file MODULE.ko  load this file instead of the installed module (without\n"
+		"                        either: ../modegate.ko next to this tool's directory)\n"
 		"  param=value           module parameters: node_mode=0666, store_size=BYTES,\n"
 		"                        trace=1, max_inflight=N, max_inflight_global=N,\n"
 		"                        allow_wrong_process_demo=1\n"

@@ -16,6 +16,8 @@
 
 #define MG_DEV		"/dev/" MODEGATE_DEVICE_NAME
 #define MG_PARAMS	"/sys/module/modegate/parameters"
+/* An address in the kernel's half of the address space (the direct map). */
+#define MG_KERNEL_ADDR	0xffff888000000000ULL
 #define MG_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 
 /* Exit codes (documented in --help). */

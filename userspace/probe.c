@@ -13,9 +13,6 @@
 
 #include "mgtool.h"
 
-/* An address in the kernel's half of the address space (the direct map). */
-#define MG_KERNEL_ADDR	0xffff888000000000ULL
-
 const char *const mg_probe_presets[] = {
 	"ok", "null", "kernel", "unmapped", "readonly", "spanning", "toobig", NULL,
 };

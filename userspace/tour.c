@@ -27,9 +27,6 @@
 
 #include "mgtool.h"
 
-#define MG_KERNEL_ADDR	0xffff888000000000ULL
-#define MG_TIB		(1ULL << 40)
-
 struct tour {
 	int fd;
 	struct modegate_info info;
@@ -263,7 +260,7 @@ static void step_scatter(struct tour *t)
 {
 	static const unsigned int linear[MG_SCATTER_PAGES] = { 0, 1, 2, 3, 4, 5, 6, 7 };
 	static const unsigned int shuffled[MG_SCATTER_PAGES] = { 5, 2, 7, 0, 3, 6, 1, 4 };
-	struct modegate_va_page lin[MG_SCATTER_PAGES], shuf[MG_SCATTER_PAGES];
+	struct modegate_va_page lin[MG_SCATTER_PAGES] = { 0 }, shuf[MG_SCATTER_PAGES] = { 0 };
 	long psize = t->info.page_size;
 	unsigned int i, j, present = 0, huge = 0, distinct = 1, runs_lin, runs;
 	char *mem_lin = NULL, *mem = NULL;
@@ -440,8 +437,10 @@ static void step_split(struct tour *t)
 	} else {
 		mg_fmt_bytes(size, sizeof(size), (double)ts32);
 		out_hex("task_size_32bit", ts32);
-		out_comment("%s, for a 32-bit process (compat mode) on this 64-bit kernel", size);
+		out_comment("4 GiB - %llu KiB, for a 32-bit process (compat mode) on this 64-bit kernel",
+			    ts32 <= (4ULL << 30) ? (unsigned long long)((4ULL << 30) - ts32) / 1024 : 0);
 		out_hex("stack_addr_32bit", stack32);
+		out_comment("its stack: above 3 GiB, where a 32-bit kernel would keep itself");
 		out_claim((flags32 & MODEGATE_MODE_COMPAT) && cpl32 == 3,
 			  "the kernel saw a 32-bit (compat) caller from ring 3");
 		out_claim(ts32 > (3ULL << 30) && ts32 <= (4ULL << 30),

@@ -312,6 +312,11 @@ static int vaspace_run(int argc, char **argv)
 	order = calloc(nr, sizeof(*order));
 	if (buf == MAP_FAILED || !pages || !order) {
 		out_error(ENOMEM, "vaspace", NULL);
+		if (buf != MAP_FAILED)
+			munmap(buf, nr * psize);
+		free(pages);
+		free(order);
+		mg_sys_close(fd);
 		return out_end(MG_EXIT_FAIL);
 	}
 	madvise(buf, nr * psize, MADV_NOHUGEPAGE);
