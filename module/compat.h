@@ -19,4 +19,51 @@
 #define modegate_splice_read	generic_file_splice_read
 #endif
 
+/*
+ * The async engine (async.c, deliver.c).
+ */
+#include <linux/eventfd.h>
+#include <linux/hrtimer.h>
+#include <linux/mm.h>
+
+/* eventfd_signal() lost its count argument in 6.8: add 1. */
+static inline void modegate_eventfd_signal(struct eventfd_ctx *ctx)
+{
+#if KERNEL_VERSION(6, 8, 0) <= LINUX_VERSION_CODE
+	eventfd_signal(ctx);
+#else
+	eventfd_signal(ctx, 1);
+#endif
+}
+
+/* pin_user_pages_remote() lost its vmas argument in 6.5.  mmap_lock held. */
+static inline long modegate_pin_user_pages_remote(struct mm_struct *mm,
+						  unsigned long start,
+						  unsigned long nr_pages,
+						  unsigned int gup_flags,
+						  struct page **pages)
+{
+#if KERNEL_VERSION(6, 5, 0) <= LINUX_VERSION_CODE
+	return pin_user_pages_remote(mm, start, nr_pages, gup_flags, pages,
+				     NULL);
+#else
+	return pin_user_pages_remote(mm, start, nr_pages, gup_flags, pages,
+				     NULL, NULL);
+#endif
+}
+
+/* hrtimer_setup() replaced hrtimer_init() and ->function in 6.13. */
+static inline void
+modegate_hrtimer_setup(struct hrtimer *timer,
+		       enum hrtimer_restart (*fn)(struct hrtimer *),
+		       clockid_t clock, enum hrtimer_mode mode)
+{
+#if KERNEL_VERSION(6, 13, 0) <= LINUX_VERSION_CODE
+	hrtimer_setup(timer, fn, clock, mode);
+#else
+	hrtimer_init(timer, clock, mode);
+	timer->function = fn;
+#endif
+}
+
 #endif /* _MODEGATE_COMPAT_H */

@@ -12,9 +12,11 @@
 
 #include <linux/atomic.h>
 #include <linux/fs.h>
+#include <linux/hrtimer.h>
 #include <linux/miscdevice.h>
 #include <linux/siphash.h>
 #include <linux/types.h>
+#include <linux/workqueue.h>
 #include <linux/modegate.h>
 
 #include "compat.h"
@@ -77,6 +79,101 @@ void modegate_async_exit(void);
 int modegate_async_open(struct modegate_file *mf);
 void modegate_async_release(struct modegate_file *mf);
 __poll_t modegate_async_poll(struct file *file, struct poll_table_struct *wait);
+
+/*
+ * async: what async.c (the request life cycle) and deliver.c (the
+ * strategies) share.  The state diagram is at the top of async.c.
+ */
+
+/* User pages pinned at once by PIN requests, in all (64 MiB). */
+#define MODEGATE_ASYNC_MAX_PINNED_PAGES	((64UL << 20) >> PAGE_SHIFT)
+
+enum modegate_req_state {
+	MODEGATE_REQ_ARMING,
+	MODEGATE_REQ_QUEUED,
+	MODEGATE_REQ_FIRED,
+	MODEGATE_REQ_DELIVERING,
+	MODEGATE_REQ_COMPLETED,
+	MODEGATE_REQ_CANCELLED,
+};
+
+struct modegate_strategy;
+struct mmu_notifier;
+
+/**
+ * struct modegate_request - one async read, from submit to reap
+ * @node: on &modegate_async_ctx.inflight, then on .done (under its lock).
+ * @ctx: the file's engine state; the request holds a reference.
+ * @state: &enum modegate_req_state; changed by cmpxchg (async.c).
+ * @timer: the simulated device interrupt.
+ * @work: delivery, in the modegate workqueue.
+ * @strat: the delivery strategy.
+ * @mm: the submitter's address space, captured with mmgrab().
+ * @mn: for strategies with @reap: tells when @mm exits, so that waiters
+ *	learn that its completions became reapable by anyone.
+ * @buf: user buffer, in @mm.
+ * @len: bytes requested.
+ * @offset: store offset.
+ * @latency_ns: device latency.
+ * @cpu: CPU of the interrupt, or %MODEGATE_CPU_ANY.
+ * @flags: MODEGATE_REQ_* bits.
+ * @for_originator: completed, waiting for a reap by the originator.
+ * @kbuf: kernel copy of the data (kvmalloc), or NULL.
+ * @kbuf_len: bytes in @kbuf.
+ * @pages: pages pinned at submit (PIN), or NULL.
+ * @nr_pages: entries in @pages.
+ * @comp: the completion, filled in as the request goes.
+ */
+struct modegate_request {
+	struct list_head node;
+	struct modegate_async_ctx *ctx;
+	atomic_t state;
+	struct hrtimer timer;
+	struct work_struct work;
+	const struct modegate_strategy *strat;
+	struct mm_struct *mm;
+	struct mmu_notifier *mn;
+	u64 buf;
+	u64 len;
+	loff_t offset;
+	u64 latency_ns;
+	int cpu;
+	u32 flags;
+	bool for_originator;
+	void *kbuf;
+	size_t kbuf_len;
+	struct page **pages;
+	unsigned int nr_pages;
+	struct modegate_async_completion comp;
+};
+
+/**
+ * struct modegate_strategy - how one MODEGATE_STRAT_* reaches the user buffer
+ * @id: MODEGATE_STRAT_*.
+ * @name: for messages.
+ * @prepare: at submit, in the submitter's context; a negative errno fails
+ *	the request.  Optional.
+ * @irq: in the timer callback (hard irq, on whatever task was running).
+ *	Must not sleep and must not touch the originator's memory.  Optional.
+ * @deliver: in a kworker; returns the result (bytes or -errno).  Sets
+ *	@for_originator to leave the copy to the originator's reap.
+ * @reap: in the reaper's context, for a request left for the originator;
+ *	returns the result.  Required with @for_originator.
+ * @release: drops what @prepare or @deliver still hold.  Optional; called
+ *	once, when the request is freed, in process context.
+ */
+struct modegate_strategy {
+	u32 id;
+	const char *name;
+	int (*prepare)(struct modegate_request *req);
+	void (*irq)(struct modegate_request *req);
+	s64 (*deliver)(struct modegate_request *req);
+	s64 (*reap)(struct modegate_request *req);
+	void (*release)(struct modegate_request *req);
+};
+
+const struct modegate_strategy *modegate_strategy_get(u32 id);
+bool modegate_bystander_is_current(void);
 
 /* stats.c: device-wide counters, in debugfs and MODEGATE_IOC_STATS. */
 struct modegate_counters {

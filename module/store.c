@@ -294,9 +294,11 @@ static loff_t modegate_llseek(struct file *file, loff_t off, int whence)
 					modegate_store_used());
 }
 
+/* The store never blocks: always readable and writable; EPOLLPRI is async. */
 static __poll_t modegate_poll(struct file *file, struct poll_table_struct *wait)
 {
-	return EPOLLOUT | EPOLLWRNORM | modegate_async_poll(file, wait);
+	return EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM |
+	       modegate_async_poll(file, wait);
 }
 
 const struct file_operations modegate_fops = {

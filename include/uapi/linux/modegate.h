@@ -345,6 +345,9 @@ struct modegate_async_reap {
  *
  * Returns 0 when @min_complete are ready, -ETIMEDOUT, or -EINTR (the wait
  * is interruptible by signals; no completion is lost).
+ *
+ * poll(2)/epoll report %EPOLLPRI while completions are ready for the
+ * caller; %EPOLLIN and %EPOLLOUT are always set (the store never blocks).
  */
 struct modegate_async_wait {
 	__u32 min_complete;

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Helpers shared by the async engine's selftests (async_*_test.c).
+ *
+ * The store is filled with a pattern that depends on the offset, so that a
+ * buffer's bytes tell which request (which offset) put them there.
+ */
+#ifndef _MODEGATE_ASYNC_TEST_H
+#define _MODEGATE_ASYNC_TEST_H
+
+#include <poll.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <time.h>
+
+#include "modegate_test.h"
+
+#define MG_NSEC			1000000000ULL
+#define MG_MSEC			1000000ULL
+#define MG_USEC			1000ULL
+/* Bound on any wait for the device: generous, never reached when working. */
+#define MG_WAIT_NS		(20 * MG_NSEC)
+
+/* The strategies that deliver into the originator. */
+static const __u32 mg_delivering[] = {
+	MODEGATE_STRAT_ADOPT_MM, MODEGATE_STRAT_PIN,
+	MODEGATE_STRAT_REMOTE, MODEGATE_STRAT_BUFFERED,
+};
+#define MG_NR_DELIVERING	(sizeof(mg_delivering) / sizeof(mg_delivering[0]))
+
+static inline uint8_t mg_pat(uint64_t off)
+{
+	uint64_t x = off * 0x9E3779B97F4A7C15ULL;
+
+	return (uint8_t)((x >> 56) ^ (x >> 29) ^ 0x5a);
+}
+
+/* Bytes [@off, @off + @len) of the store, as they should arrive. */
+static inline void mg_expect(uint8_t *dst, uint64_t off, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		dst[i] = mg_pat(off + i);
+}
+
+/* Does @buf hold the store's bytes at @off? */
+static inline bool mg_match(const uint8_t *buf, uint64_t off, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] != mg_pat(off + i))
+			return false;
+	return true;
+}
+
+static inline bool mg_all(const uint8_t *buf, uint8_t v, size_t len)
+{
+	size_t i;
+
+	for (i = 0; i < len; i++)
+		if (buf[i] != v)
+			return false;
+	return true;
+}
+
+/* Fill the whole store with the pattern; returns its capacity or 0. */
+static inline size_t mg_fill_store(int fd)
+{
+	struct modegate_info info;
+	size_t cap, off, n;
+	uint8_t *buf;
+
+	if (ioctl(fd, MODEGATE_IOC_INFO, &info))
+		return 0;
+	cap = info.store_capacity;
+	buf = malloc(cap);
+	if (!buf)
+		return 0;
+	mg_expect(buf, 0, cap);
+	for (off = 0; off < cap; off += n) {
+		n = pwrite(fd, buf + off, cap - off, off);
+		if ((ssize_t)n <= 0) {
+			free(buf);
+			return 0;
+		}
+	}
+	free(buf);
+	return cap;
+}
+
+static inline uint64_t mg_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * MG_NSEC + ts.tv_nsec;
+}
+
+static inline pid_t mg_gettid(void)
+{
+	return syscall(SYS_gettid);
+}
+
+static inline struct modegate_async_req
+mg_req(__u32 strategy, void *buf, __u64 len, __u64 off, __u64 latency_ns,
+       int cpu, __u64 user_data)
+{
+	struct modegate_async_req r = {
+		.buf = (uintptr_t)buf,
+		.len = len,
+		.offset = off,
+		.user_data = user_data,
+		.latency_ns = latency_ns,
+		.strategy = strategy,
+		.cpu = cpu,
+		.error = 12345,	/* the kernel must overwrite it */
+	};
+
+	return r;
+}
+
+/* Submit @nr requests; the ioctl's return value, or -errno. */
+static inline int mg_submit(int fd, struct modegate_async_req *reqs, __u32 nr)
+{
+	struct modegate_async_submit s = {
+		.reqs = (uintptr_t)reqs,
+		.nr = nr,
+		.req_size = sizeof(*reqs),
+	};
+	int ret = ioctl(fd, MODEGATE_IOC_ASYNC_SUBMIT, &s);
+
+	if (ret < 0)
+		return -errno;
+	if (s.queued != (__u32)ret)
+		return -EPROTO;
+	return ret;
+}
+
+/* Reap without blocking: completions reaped, or -errno. */
+static inline int mg_reap(int fd, struct modegate_async_completion *c, __u32 nr)
+{
+	struct modegate_async_reap r = {
+		.comps = (uintptr_t)c,
+		.nr = nr,
+		.comp_size = sizeof(*c),
+	};
+	int ret = ioctl(fd, MODEGATE_IOC_ASYNC_REAP, &r);
+
+	if (ret < 0)
+		return -errno;
+	if (r.reaped != (__u32)ret)
+		return -EPROTO;
+	return ret;
+}
+
+/* ASYNC_WAIT: 0 or -errno; *@ready set on success when non-NULL. */
+static inline int mg_wait(int fd, __u32 min, __u64 timeout_ns, __u32 *ready)
+{
+	struct modegate_async_wait w = {
+		.min_complete = min,
+		.timeout_ns = timeout_ns,
+	};
+
+	if (ioctl(fd, MODEGATE_IOC_ASYNC_WAIT, &w))
+		return -errno;
+	if (ready)
+		*ready = w.ready;
+	return 0;
+}
+
+/*
+ * Collect exactly @nr completions (waiting at most MG_WAIT_NS for each
+ * batch): @nr, or what was collected before a wait failed.
+ */
+static inline int mg_collect(int fd, struct modegate_async_completion *c, __u32 nr)
+{
+	__u32 got = 0;
+	int ret;
+
+	while (got < nr) {
+		if (mg_wait(fd, 1, MG_WAIT_NS, NULL))
+			break;
+		ret = mg_reap(fd, c + got, nr - got > 256 ? 256 : nr - got);
+		if (ret < 0)
+			break;
+		got += ret;
+	}
+	return got;
+}
+
+static inline int mg_cancel(int fd, __u64 user_data, __u32 flags)
+{
+	struct modegate_async_cancel c = {
+		.user_data = user_data,
+		.flags = flags,
+	};
+
+	if (ioctl(fd, MODEGATE_IOC_ASYNC_CANCEL, &c))
+		return -errno;
+	return c.cancelled;
+}
+
+static inline int mg_bystander(int fd, __u32 flags)
+{
+	struct modegate_bystander b = { .flags = flags };
+
+	return ioctl(fd, MODEGATE_IOC_BYSTANDER, &b) ? -errno : 0;
+}
+
+/*
+ * Wait (a bounded poll of MODEGATE_IOC_STATS) until nothing is in flight,
+ * pending, pinned or referenced: every request has been accounted for.
+ * Deliveries of a closed file finish on their own, so this polls.
+ */
+static inline int mg_quiesce(struct modegate_stats *st)
+{
+	struct timespec tick = { 0, 1000000 };
+	int fd = open(MG_DEV, O_RDONLY);
+	int i, ret = -1;
+
+	if (fd < 0)
+		return -1;
+	for (i = 0; i < 10000; i++) {
+		if (mg_stats(fd, st))
+			break;
+		if (!st->async_inflight && !st->async_pending &&
+		    !st->pinned_pages && !st->mm_refs) {
+			ret = 0;
+			break;
+		}
+		nanosleep(&tick, NULL);
+	}
+	close(fd);
+	return ret;
+}
+
+#define ASSERT_QUIESCENT() do {						\
+	struct modegate_stats __st;					\
+	int __q = mg_quiesce(&__st);					\
+	if (__q)							\
+		TH_LOG("not quiescent: inflight=%llu pending=%llu pinned=%llu mm_refs=%llu", \
+		       (unsigned long long)__st.async_inflight,		\
+		       (unsigned long long)__st.async_pending,		\
+		       (unsigned long long)__st.pinned_pages,		\
+		       (unsigned long long)__st.mm_refs);		\
+	ASSERT_EQ(0, __q);						\
+	ASSERT_EQ(__st.async_submitted, __st.async_completed);		\
+} while (0)
+
+static inline int mg_pin_cpu(int cpu)
+{
+	cpu_set_t set;
+
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set);
+}
+
+static inline int mg_nr_cpus(void)
+{
+	cpu_set_t set;
+
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return 1;
+	return CPU_COUNT(&set);
+}
+
+/* An anonymous mapping of @len bytes, or NULL. */
+static inline void *mg_map(size_t len, int flags)
+{
+	void *p = mmap(NULL, len, PROT_READ | PROT_WRITE,
+		       MAP_ANONYMOUS | flags, -1, 0);
+
+	return p == MAP_FAILED ? NULL : p;
+}
+
+/* Read exactly @len bytes from a pipe. */
+static inline int mg_read_full(int fd, void *buf, size_t len)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = read(fd, (char *)buf + done, len - done);
+		if (n <= 0)
+			return -1;
+		done += n;
+	}
+	return 0;
+}
+
+#endif /* _MODEGATE_ASYNC_TEST_H */
