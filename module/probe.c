@@ -106,23 +106,26 @@ static bool modegate_addr_readonly(unsigned long addr)
 	return readonly;
 }
 
-/* Copy and classify; returns the MODEGATE_PROBE_* outcome. */
-static u32 modegate_probe_copy(struct modegate_probe *p)
+/* Copy and classify: set @p->outcome and @p->copied. */
+static int modegate_probe_copy(struct modegate_probe *p)
 {
 	void __user *uaddr = u64_to_user_ptr(p->addr);
 	unsigned long left;
 	void *buf;
 
-	if (p->len > MODEGATE_PROBE_MAX_LEN)
-		return MODEGATE_PROBE_TOO_BIG;
-	if (!access_ok(uaddr, p->len))
-		return MODEGATE_PROBE_NOT_USER;
-	if (!p->len)
-		return MODEGATE_PROBE_OK;
-
-	buf = kvmalloc(p->len, GFP_KERNEL);
-	if (!buf)
+	p->copied = 0;
+	if (p->len > MODEGATE_PROBE_MAX_LEN) {
+		p->outcome = MODEGATE_PROBE_TOO_BIG;
 		return 0;
+	}
+	if (!access_ok(uaddr, p->len)) {
+		p->outcome = MODEGATE_PROBE_NOT_USER;
+		return 0;
+	}
+
+	buf = kvmalloc(max_t(size_t, p->len, 1), GFP_KERNEL);
+	if (!buf)
+		return -ENOMEM;
 	if (p->op == MODEGATE_PROBE_TO_USER) {
 		memset(buf, MODEGATE_PROBE_PATTERN, p->len);
 		left = copy_to_user(uaddr, buf, p->len);
@@ -133,14 +136,16 @@ static u32 modegate_probe_copy(struct modegate_probe *p)
 
 	p->copied = p->len - left;
 	if (!left)
-		return MODEGATE_PROBE_OK;
-	modegate_count(faults);
-	if (p->copied)
-		return MODEGATE_PROBE_PARTIAL;
-	if (p->op == MODEGATE_PROBE_TO_USER &&
-	    modegate_addr_readonly(p->addr))
-		return MODEGATE_PROBE_READONLY;
-	return MODEGATE_PROBE_FAULT;
+		p->outcome = MODEGATE_PROBE_OK;
+	else if (p->copied)
+		p->outcome = MODEGATE_PROBE_PARTIAL;
+	else if (p->op == MODEGATE_PROBE_TO_USER && modegate_addr_readonly(p->addr))
+		p->outcome = MODEGATE_PROBE_READONLY;
+	else
+		p->outcome = MODEGATE_PROBE_FAULT;
+	if (left)
+		modegate_count(faults);
+	return 0;
 }
 
 /* The errno a driver would have returned, by outcome. */
@@ -156,16 +161,16 @@ static const int modegate_probe_errno[] = {
 int modegate_ioc_probe(struct file *file, void *arg)
 {
 	struct modegate_probe *p = arg;
+	int ret;
 
 	if (p->flags)
 		return -EINVAL;
 	if (p->op != MODEGATE_PROBE_TO_USER && p->op != MODEGATE_PROBE_FROM_USER)
 		return -EINVAL;
 
-	p->copied = 0;
-	p->outcome = modegate_probe_copy(p);
-	if (!p->outcome)
-		return -ENOMEM;
+	ret = modegate_probe_copy(p);
+	if (ret)
+		return ret;
 	p->error = modegate_probe_errno[p->outcome];
 	p->fault_addr = p->copied == p->len ? 0 : p->addr + p->copied;
 	modegate_count(probes);
@@ -234,7 +239,7 @@ int modegate_ioc_va_translate(struct file *file, void *arg)
 	bool show_pfn;
 	u32 done = 0;
 
-	if (va->flags & ~MODEGATE_VA_FAULT_IN || va->reserved)
+	if ((va->flags & ~MODEGATE_VA_FAULT_IN) || va->reserved)
 		return -EINVAL;
 	if (!va->nr_pages || va->nr_pages > MODEGATE_VA_MAX_PAGES)
 		return -EINVAL;

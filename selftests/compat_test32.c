@@ -7,9 +7,6 @@
 #include "modegate_test.h"
 #include "kselftest_harness.h"
 
-/* NULL, hidden from the compiler's nonnull checks. */
-static void *volatile null_buf;
-
 FIXTURE(compat) {
 	int fd;
 	size_t page;
@@ -44,16 +41,6 @@ TEST_F(compat, info_shows_a_32_bit_task)
 	EXPECT_EQ(65536, info.max_probe_len);
 }
 
-static int probe(int fd, __u64 addr, __u64 len, __u32 op, struct modegate_probe *p)
-{
-	memset(p, 0x77, sizeof(*p));
-	p->addr = addr;
-	p->len = len;
-	p->op = op;
-	p->flags = 0;
-	return ioctl(fd, MODEGATE_IOC_PROBE, p);
-}
-
 TEST_F(compat, probe_outcomes)
 {
 	unsigned char *g = mg_map_guarded(1);
@@ -63,25 +50,25 @@ TEST_F(compat, probe_outcomes)
 
 	ASSERT_TRUE(g != MAP_FAILED);
 	ASSERT_EQ(0, mg_info(self->fd, &info));
-	ASSERT_EQ(0, probe(self->fd, MG_PTR(g), 100, MODEGATE_PROBE_TO_USER, &p));
+	ASSERT_EQ(0, mg_probe(self->fd, MG_PTR(g), 100, MODEGATE_PROBE_TO_USER, &p));
 	EXPECT_EQ(MODEGATE_PROBE_OK, p.outcome);
 	EXPECT_EQ(100, p.copied);
 	EXPECT_EQ(MODEGATE_PROBE_PATTERN, g[99]);
 	EXPECT_EQ(0, g[100]);
 
-	ASSERT_EQ(0, probe(self->fd, addr, 100, MODEGATE_PROBE_FROM_USER, &p));
+	ASSERT_EQ(0, mg_probe(self->fd, addr, 100, MODEGATE_PROBE_FROM_USER, &p));
 	EXPECT_EQ(MODEGATE_PROBE_PARTIAL, p.outcome);
 	EXPECT_EQ(10, p.copied);
 	EXPECT_EQ(addr + 10, p.fault_addr);
 	EXPECT_EQ(-EFAULT, p.error);
 
-	ASSERT_EQ(0, probe(self->fd, MG_PTR(g) + self->page, 8, MODEGATE_PROBE_TO_USER, &p));
+	ASSERT_EQ(0, mg_probe(self->fd, MG_PTR(g) + self->page, 8, MODEGATE_PROBE_TO_USER, &p));
 	EXPECT_EQ(MODEGATE_PROBE_FAULT, p.outcome);
-	ASSERT_EQ(0, probe(self->fd, MG_KADDR_DIRECT_MAP, 8, MODEGATE_PROBE_TO_USER, &p));
+	ASSERT_EQ(0, mg_probe(self->fd, MG_KADDR_DIRECT_MAP, 8, MODEGATE_PROBE_TO_USER, &p));
 	EXPECT_EQ(MODEGATE_PROBE_NOT_USER, p.outcome);
 	EXPECT_EQ(0, p.copied);
 	/* Above a 32-bit task's address space, below the kernel: nothing there. */
-	ASSERT_EQ(0, probe(self->fd, info.task_size + 4096, 8, MODEGATE_PROBE_FROM_USER, &p));
+	ASSERT_EQ(0, mg_probe(self->fd, info.task_size + 4096, 8, MODEGATE_PROBE_FROM_USER, &p));
 	EXPECT_EQ(MODEGATE_PROBE_FAULT, p.outcome);
 	mg_unmap_guarded(g, 1);
 }
@@ -138,7 +125,7 @@ TEST_F(compat, store_read_write)
 	ASSERT_EQ(6, pread(fd, buf, sizeof(buf), 0));
 	EXPECT_STREQ("compat", buf);
 	errno = 0;
-	EXPECT_EQ(-1, pread(fd, null_buf, 6, 0));
+	EXPECT_EQ(-1, pread(fd, mg_null, 6, 0));
 	EXPECT_EQ(EFAULT, errno);
 	close(fd);
 }

@@ -252,4 +252,35 @@ static inline void mg_trace_stop(const char *inst)
 	rmdir(path);
 }
 
+/* NULL, hidden from the compiler's nonnull checks. */
+static void *volatile mg_null;
+
+/* One private anonymous page filled with @fill, then given @prot. */
+static inline void *mg_map_page(int prot, unsigned char fill)
+{
+	void *p = mmap(NULL, mg_page_size(), PROT_READ | PROT_WRITE,
+		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+
+	if (p == MAP_FAILED)
+		return p;
+	memset(p, fill, mg_page_size());
+	if (mprotect(p, mg_page_size(), prot)) {
+		munmap(p, mg_page_size());
+		return MAP_FAILED;
+	}
+	return p;
+}
+
+/* One MODEGATE_IOC_PROBE; the output fields start as garbage. */
+static inline int mg_probe(int fd, __u64 addr, __u64 len, __u32 op,
+			   struct modegate_probe *p)
+{
+	memset(p, 0x77, sizeof(*p));
+	p->addr = addr;
+	p->len = len;
+	p->op = op;
+	p->flags = 0;
+	return ioctl(fd, MODEGATE_IOC_PROBE, p);
+}
+
 #endif /* _MODEGATE_TEST_H */

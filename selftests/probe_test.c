@@ -27,17 +27,6 @@ FIXTURE_TEARDOWN(probe)
 	close(self->fd);
 }
 
-/* Run one probe; the output fields start as garbage to show they are set. */
-static int probe(int fd, __u64 addr, __u64 len, __u32 op, struct modegate_probe *p)
-{
-	memset(p, 0x77, sizeof(*p));
-	p->addr = addr;
-	p->len = len;
-	p->op = op;
-	p->flags = 0;
-	return ioctl(fd, MODEGATE_IOC_PROBE, p);
-}
-
 static const __u32 ops[] = { MODEGATE_PROBE_TO_USER, MODEGATE_PROBE_FROM_USER };
 
 /* The probe's four outputs; @what names the case in a failure. */
@@ -53,19 +42,6 @@ static void expect_probe(struct __test_metadata *_metadata, const struct modegat
 
 #define EXPECT_PROBE(_p, _outcome, _copied, _fault_addr, _error) \
 	expect_probe(_metadata, &(_p), _outcome, _copied, _fault_addr, _error, __func__)
-
-static void *map_page(int prot)
-{
-	void *p = mmap(NULL, mg_page_size(), PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return p;
-	memset(p, 0x11, mg_page_size());
-	if (mprotect(p, mg_page_size(), prot))
-		return MAP_FAILED;
-	return p;
-}
 
 static int all_bytes(const void *buf, size_t len, unsigned char c)
 {
@@ -105,11 +81,11 @@ TEST_F(probe, info_reports_the_two_modes_and_the_limits)
 
 TEST_F(probe, to_user_writes_the_pattern)
 {
-	unsigned char *buf = map_page(PROT_READ | PROT_WRITE);
+	unsigned char *buf = mg_map_page(PROT_READ | PROT_WRITE, 0x11);
 	struct modegate_probe p;
 
 	ASSERT_NE(MAP_FAILED, buf);
-	ASSERT_EQ(0, probe(self->fd, MG_PTR(buf), self->page, MODEGATE_PROBE_TO_USER, &p));
+	ASSERT_EQ(0, mg_probe(self->fd, MG_PTR(buf), self->page, MODEGATE_PROBE_TO_USER, &p));
 	EXPECT_PROBE(p, MODEGATE_PROBE_OK, self->page, 0, 0);
 	EXPECT_TRUE(all_bytes(buf, self->page, MODEGATE_PROBE_PATTERN));
 	munmap(buf, self->page);
@@ -117,11 +93,11 @@ TEST_F(probe, to_user_writes_the_pattern)
 
 TEST_F(probe, from_user_reads_and_changes_nothing)
 {
-	unsigned char *buf = map_page(PROT_READ | PROT_WRITE);
+	unsigned char *buf = mg_map_page(PROT_READ | PROT_WRITE, 0x11);
 	struct modegate_probe p;
 
 	ASSERT_NE(MAP_FAILED, buf);
-	ASSERT_EQ(0, probe(self->fd, MG_PTR(buf) + 1, 1000, MODEGATE_PROBE_FROM_USER, &p));
+	ASSERT_EQ(0, mg_probe(self->fd, MG_PTR(buf) + 1, 1000, MODEGATE_PROBE_FROM_USER, &p));
 	EXPECT_PROBE(p, MODEGATE_PROBE_OK, 1000, 0, 0);
 	EXPECT_TRUE(all_bytes(buf, self->page, 0x11));
 	munmap(buf, self->page);
@@ -137,13 +113,13 @@ TEST_F(probe, largest_probe_is_accepted_one_more_is_too_big)
 	ASSERT_NE(MAP_FAILED, buf);
 	memset(buf, 0x22, max + 1);
 	for (int i = 0; i < 2; i++) {
-		ASSERT_EQ(0, probe(self->fd, MG_PTR(buf), max + 1, ops[i], &p));
+		ASSERT_EQ(0, mg_probe(self->fd, MG_PTR(buf), max + 1, ops[i], &p));
 		EXPECT_PROBE(p, MODEGATE_PROBE_TOO_BIG, 0, MG_PTR(buf), -EINVAL);
-		ASSERT_EQ(0, probe(self->fd, MG_PTR(buf), ~0ULL, ops[i], &p));
+		ASSERT_EQ(0, mg_probe(self->fd, MG_PTR(buf), ~0ULL, ops[i], &p));
 		EXPECT_EQ(MODEGATE_PROBE_TOO_BIG, p.outcome);
 	}
 	EXPECT_TRUE(all_bytes(buf, max + 1, 0x22));
-	ASSERT_EQ(0, probe(self->fd, MG_PTR(buf), max, MODEGATE_PROBE_TO_USER, &p));
+	ASSERT_EQ(0, mg_probe(self->fd, MG_PTR(buf), max, MODEGATE_PROBE_TO_USER, &p));
 	EXPECT_PROBE(p, MODEGATE_PROBE_OK, max, 0, 0);
 	EXPECT_TRUE(all_bytes(buf, max, MODEGATE_PROBE_PATTERN));
 	EXPECT_EQ(0x22, buf[max]);
@@ -152,12 +128,12 @@ TEST_F(probe, largest_probe_is_accepted_one_more_is_too_big)
 
 TEST_F(probe, zero_length_is_ok)
 {
-	unsigned char *buf = map_page(PROT_READ | PROT_WRITE);
+	unsigned char *buf = mg_map_page(PROT_READ | PROT_WRITE, 0x11);
 	struct modegate_probe p;
 
 	ASSERT_NE(MAP_FAILED, buf);
 	for (int i = 0; i < 2; i++) {
-		ASSERT_EQ(0, probe(self->fd, MG_PTR(buf), 0, ops[i], &p));
+		ASSERT_EQ(0, mg_probe(self->fd, MG_PTR(buf), 0, ops[i], &p));
 		EXPECT_PROBE(p, MODEGATE_PROBE_OK, 0, 0, 0);
 	}
 	munmap(buf, self->page);
@@ -171,7 +147,7 @@ TEST_F(probe, page_spanning_buffer_is_partial)
 
 	ASSERT_NE(MAP_FAILED, g);
 	for (int i = 0; i < 2; i++) {
-		ASSERT_EQ(0, probe(self->fd, addr, 300, ops[i], &p));
+		ASSERT_EQ(0, mg_probe(self->fd, addr, 300, ops[i], &p));
 		EXPECT_PROBE(p, MODEGATE_PROBE_PARTIAL, 100, addr + 100, -EFAULT);
 	}
 	/* The copy_to_user() wrote exactly the bytes it reports. */
@@ -182,8 +158,8 @@ TEST_F(probe, page_spanning_buffer_is_partial)
 
 TEST_F(probe, unmapped_and_prot_none_fault)
 {
-	void *gone = map_page(PROT_READ | PROT_WRITE);
-	void *none = map_page(PROT_NONE);
+	void *gone = mg_map_page(PROT_READ | PROT_WRITE, 0x11);
+	void *none = mg_map_page(PROT_NONE, 0x11);
 	__u64 addrs[] = { 0, MG_PTR(gone), MG_PTR(none) };
 	struct modegate_probe p;
 
@@ -192,7 +168,7 @@ TEST_F(probe, unmapped_and_prot_none_fault)
 	ASSERT_EQ(0, munmap(gone, self->page));
 	for (int a = 0; a < 3; a++) {
 		for (int i = 0; i < 2; i++) {
-			ASSERT_EQ(0, probe(self->fd, addrs[a], 64, ops[i], &p));
+			ASSERT_EQ(0, mg_probe(self->fd, addrs[a], 64, ops[i], &p));
 			expect_probe(_metadata, &p, MODEGATE_PROBE_FAULT, 0, addrs[a], -EFAULT,
 				     a == 0 ? "NULL" : a == 1 ? "unmapped" : "PROT_NONE");
 		}
@@ -202,7 +178,7 @@ TEST_F(probe, unmapped_and_prot_none_fault)
 
 TEST_F(probe, read_only_mapping_is_readonly_for_to_user_only)
 {
-	unsigned char *ro = map_page(PROT_READ);
+	unsigned char *ro = mg_map_page(PROT_READ, 0x11);
 	unsigned char *two = mmap(NULL, 2 * self->page, PROT_READ | PROT_WRITE,
 				  MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	struct modegate_probe p;
@@ -210,17 +186,17 @@ TEST_F(probe, read_only_mapping_is_readonly_for_to_user_only)
 
 	ASSERT_NE(MAP_FAILED, ro);
 	ASSERT_NE(MAP_FAILED, two);
-	ASSERT_EQ(0, probe(self->fd, MG_PTR(ro) + 8, 64, MODEGATE_PROBE_TO_USER, &p));
+	ASSERT_EQ(0, mg_probe(self->fd, MG_PTR(ro) + 8, 64, MODEGATE_PROBE_TO_USER, &p));
 	EXPECT_PROBE(p, MODEGATE_PROBE_READONLY, 0, MG_PTR(ro) + 8, -EFAULT);
 	EXPECT_TRUE(all_bytes(ro, self->page, 0x11));
-	ASSERT_EQ(0, probe(self->fd, MG_PTR(ro) + 8, 64, MODEGATE_PROBE_FROM_USER, &p));
+	ASSERT_EQ(0, mg_probe(self->fd, MG_PTR(ro) + 8, 64, MODEGATE_PROBE_FROM_USER, &p));
 	EXPECT_PROBE(p, MODEGATE_PROBE_OK, 64, 0, 0);
 
 	/* Writable, then read-only: partial, up to the read-only page. */
 	memset(two, 0, 2 * self->page);
 	ASSERT_EQ(0, mprotect(two + self->page, self->page, PROT_READ));
 	addr = MG_PTR(two) + self->page - 50;
-	ASSERT_EQ(0, probe(self->fd, addr, 100, MODEGATE_PROBE_TO_USER, &p));
+	ASSERT_EQ(0, mg_probe(self->fd, addr, 100, MODEGATE_PROBE_TO_USER, &p));
 	EXPECT_PROBE(p, MODEGATE_PROBE_PARTIAL, 50, addr + 50, -EFAULT);
 	EXPECT_TRUE(all_bytes(two + self->page, self->page, 0));
 	munmap(ro, self->page);
@@ -243,7 +219,7 @@ TEST_F(probe, kernel_and_wrapping_addresses_are_not_user)
 	ASSERT_EQ(0, mg_stats(self->fd, &a));
 	for (int k = 0; k < 6; k++) {
 		for (int i = 0; i < 2; i++) {
-			ASSERT_EQ(0, probe(self->fd, bad[k].addr, bad[k].len, ops[i], &p));
+			ASSERT_EQ(0, mg_probe(self->fd, bad[k].addr, bad[k].len, ops[i], &p));
 			expect_probe(_metadata, &p, MODEGATE_PROBE_NOT_USER, 0, bad[k].addr,
 				     -EFAULT, bad[k].name);
 		}
@@ -262,9 +238,9 @@ TEST_F(probe, faults_are_counted)
 
 	ASSERT_NE(MAP_FAILED, g);
 	ASSERT_EQ(0, mg_stats(self->fd, &a));
-	ASSERT_EQ(0, probe(self->fd, MG_PTR(g), 10, MODEGATE_PROBE_TO_USER, &p));
-	ASSERT_EQ(0, probe(self->fd, MG_PTR(g) + self->page - 1, 2, MODEGATE_PROBE_TO_USER, &p));
-	ASSERT_EQ(0, probe(self->fd, MG_PTR(g) + self->page, 2, MODEGATE_PROBE_FROM_USER, &p));
+	ASSERT_EQ(0, mg_probe(self->fd, MG_PTR(g), 10, MODEGATE_PROBE_TO_USER, &p));
+	ASSERT_EQ(0, mg_probe(self->fd, MG_PTR(g) + self->page - 1, 2, MODEGATE_PROBE_TO_USER, &p));
+	ASSERT_EQ(0, mg_probe(self->fd, MG_PTR(g) + self->page, 2, MODEGATE_PROBE_FROM_USER, &p));
 	ASSERT_EQ(0, mg_stats(self->fd, &b));
 	EXPECT_EQ(a.probes + 3, b.probes);
 	EXPECT_EQ(a.faults + 2, b.faults);
@@ -273,7 +249,7 @@ TEST_F(probe, faults_are_counted)
 
 TEST_F(probe, bad_op_and_flags_are_einval)
 {
-	unsigned char *buf = map_page(PROT_READ | PROT_WRITE);
+	unsigned char *buf = mg_map_page(PROT_READ | PROT_WRITE, 0x11);
 	struct modegate_probe p = { .addr = MG_PTR(buf), .len = 8 };
 	const __u32 bad_ops[] = { 0, 3, 0x80000000u, ~0u };
 
@@ -304,9 +280,9 @@ TEST_F(probe, trace_event_names_the_outcome)
 
 	ASSERT_NE(MAP_FAILED, g);
 	ASSERT_EQ(0, mg_trace_start("mg_probe_test", "modegate_probe"));
-	ASSERT_EQ(0, probe(self->fd, MG_PTR(g) + self->page - 4, 8,
+	ASSERT_EQ(0, mg_probe(self->fd, MG_PTR(g) + self->page - 4, 8,
 			   MODEGATE_PROBE_TO_USER, &p));
-	ASSERT_EQ(0, probe(self->fd, MG_KADDR_TEXT, 8, MODEGATE_PROBE_FROM_USER, &p));
+	ASSERT_EQ(0, mg_probe(self->fd, MG_KADDR_TEXT, 8, MODEGATE_PROBE_FROM_USER, &p));
 	trace = mg_trace_read("mg_probe_test");
 	mg_trace_stop("mg_probe_test");
 	ASSERT_NE(NULL, trace);

@@ -20,9 +20,6 @@
 #define TMP_SRC	"/tmp/mg_store_src"
 #define TMP_OUT	"/tmp/mg_store_out"
 
-/* NULL, hidden from the compiler's nonnull checks. */
-static void *volatile null_buf;
-
 FIXTURE(store) {
 	int fd;
 	size_t cap;
@@ -595,7 +592,7 @@ TEST_F(store, counters_count_calls_bytes_and_faults)
 	ASSERT_EQ(0, mg_stats(self->fd, &a));
 	ASSERT_EQ(100, write(self->fd, buf, 100));
 	ASSERT_EQ(40, pread(self->fd, buf, 40, 60));
-	ASSERT_EQ(-1, pread(self->fd, null_buf, 10, 0));
+	ASSERT_EQ(-1, pread(self->fd, mg_null, 10, 0));
 	ASSERT_EQ(0, mg_stats(self->fd, &b));
 	EXPECT_EQ(a.writes + 1, b.writes);
 	EXPECT_EQ(a.reads + 2, b.reads);
@@ -615,7 +612,7 @@ TEST_F(store, every_call_is_traced)
 	ASSERT_LE(0, pfd);
 	ASSERT_EQ(1, write(pfd, "1", 1));
 	ASSERT_EQ(5, pwrite(self->fd, "hello", 5, 10));
-	ASSERT_EQ(-1, pread(self->fd, null_buf, 10, 0));
+	ASSERT_EQ(-1, pread(self->fd, mg_null, 10, 0));
 	ASSERT_EQ(1, pwrite(pfd, "0", 1, 0));
 	close(pfd);
 	trace = mg_trace_read("mg_store_test");
@@ -669,22 +666,9 @@ static int bad_bufs(struct bad_buf *b, void *prot_none)
 	return n;
 }
 
-static void *map_prot(int prot)
-{
-	void *p = mmap(NULL, mg_page_size(), PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-
-	if (p == MAP_FAILED)
-		return p;
-	memset(p, 0x5a, mg_page_size());
-	if (mprotect(p, mg_page_size(), prot))
-		return MAP_FAILED;
-	return p;
-}
-
 TEST_F(store, read_into_bad_buffer_is_efault)
 {
-	void *none = map_prot(PROT_NONE), *ro = map_prot(PROT_READ);
+	void *none = mg_map_page(PROT_NONE, 0x5a), *ro = mg_map_page(PROT_READ, 0x5a);
 	struct bad_buf b[8];
 	int i, n;
 
@@ -729,7 +713,7 @@ TEST_F(store, read_into_page_spanning_buffer_copies_up_to_the_fault)
 
 TEST_F(store, write_from_bad_buffer_is_efault_and_changes_nothing)
 {
-	void *none = map_prot(PROT_NONE);
+	void *none = mg_map_page(PROT_NONE, 0x5a);
 	struct modegate_stats a, b;
 	struct bad_buf bb[8];
 	int i, n;
@@ -763,7 +747,7 @@ TEST_F(store, write_from_bad_buffer_is_efault_and_changes_nothing)
 
 TEST_F(store, write_from_read_only_buffer_works)
 {
-	void *ro = map_prot(PROT_READ);
+	void *ro = mg_map_page(PROT_READ, 0x5a);
 	unsigned char buf[100];
 
 	ASSERT_NE(MAP_FAILED, ro);
