@@ -57,6 +57,7 @@ static pid_t mg_spinner(struct mg_shared *sh)
 	if (pid)
 		return pid;
 	prctl(PR_SET_NAME, SPINNER_COMM);
+	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* never outlive a failed test */
 	if (mg_pin_cpu(IRQ_CPU))
 		_exit(2);
 	sh->ready = 1;
@@ -239,6 +240,7 @@ static pid_t mg_bystander_child(struct mg_shared *sh)
 	if (pid)
 		return pid;
 	prctl(PR_SET_NAME, "mg-bystander");
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	fd = open(MG_DEV, O_RDWR);
 	if (fd < 0 || mg_pin_cpu(IRQ_CPU))
 		_exit(2);
