@@ -7,6 +7,7 @@
  */
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
+#include <sys/klog.h>
 #include <sys/time.h>
 
 #include "async_test.h"
@@ -541,6 +542,82 @@ TEST_F(dev, unmapped_buffer_faults_cleanly)
 			ASSERT_EQ(MODEGATE_DELIVER_NONE, comps[s].delivered_by);
 		}
 	}
+	ASSERT_QUIESCENT();
+}
+
+/* Look for @want in @text; log it when missing. */
+#define EXPECT_TEXT(text, ...) do {					\
+	char __want[256];						\
+	snprintf(__want, sizeof(__want), __VA_ARGS__);			\
+	EXPECT_NE(NULL, strstr(text, __want)) TH_LOG("no '%s'", __want); \
+} while (0)
+
+/*
+ * Every step of a request is a tracepoint, and with trace=1 the interrupt
+ * and the delivery each print the context they ran in: hardirq for the
+ * interrupt, a kthread (the kworker) for ADOPT_MM, the process itself for
+ * BUFFERED's copy at reap.
+ */
+TEST_F(dev, every_step_is_traced)
+{
+	const char *events[] = {
+		"modegate_async_submit", "modegate_async_irq",
+		"modegate_async_deliver", "modegate_async_complete",
+	};
+	struct modegate_async_completion c[2];
+	struct modegate_async_req r[2];
+	int cpu = self->ncpu - 1, i, len, pfd;
+	char *trace, *klog;
+	uint8_t buf[64];
+
+	for (i = 0; i < 4; i++)
+		ASSERT_EQ(0, mg_trace_start("mg_async_test", events[i]));
+	pfd = open("/sys/module/modegate/parameters/trace", O_WRONLY);
+	ASSERT_LE(0, pfd);
+	ASSERT_EQ(1, write(pfd, "1", 1));
+
+	r[0] = mg_req(MODEGATE_STRAT_ADOPT_MM, buf, 32, 777, 0, cpu, 4242);
+	r[1] = mg_req(MODEGATE_STRAT_BUFFERED, buf + 32, 32, 888, 0, cpu, 4343);
+	ASSERT_EQ(2, mg_submit(self->fd, r, 2));
+	ASSERT_EQ(2, mg_collect(self->fd, c, 2));
+	ASSERT_EQ(32, c[0].result);
+	ASSERT_EQ(32, c[1].result);
+	r[0].latency_ns = 5 * MG_NSEC;
+	r[0].user_data = 4444;
+	ASSERT_EQ(1, mg_submit(self->fd, r, 1));
+	ASSERT_EQ(1, mg_cancel(self->fd, 4444, 0));
+	ASSERT_EQ(1, mg_collect(self->fd, c, 1));
+
+	ASSERT_EQ(1, pwrite(pfd, "0", 1, 0));
+	close(pfd);
+	trace = mg_trace_read("mg_async_test");
+	mg_trace_stop("mg_async_test");
+	ASSERT_NE(NULL, trace);
+	EXPECT_TEXT(trace, "user_data=4242 origin_tgid=%d comm=async_api_test strategy=ADOPT_MM cpu=%d len=32 latency_ns=0",
+		    getpid(), cpu);
+	EXPECT_TEXT(trace, "user_data=4242 cpu=%d interrupted pid=", cpu);
+	EXPECT_TEXT(trace, "origin_tgid=%d mm=", getpid());
+	EXPECT_TEXT(trace, "user_data=4242 strategy=ADOPT_MM by pid=");
+	EXPECT_TEXT(trace, "comm=kworker");
+	EXPECT_TEXT(trace, "via=adopted-mm -> 32");
+	EXPECT_TEXT(trace, "user_data=4242 completed -> 32");
+	EXPECT_TEXT(trace, "user_data=4343 strategy=BUFFERED by pid=%d comm=async_api_test via=originator -> 32",
+		    mg_gettid());
+	EXPECT_TEXT(trace, "user_data=4444 cancelled -> %d", -ECANCELED);
+	free(trace);
+
+	len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	ASSERT_LT(0, len);
+	klog = malloc(len + 1);
+	ASSERT_NE(NULL, klog);
+	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, klog, len);
+	ASSERT_LT(0, len);
+	klog[len] = '\0';
+	EXPECT_TEXT(klog, "ctx=hardirq off=777 len=32 -> 0");
+	EXPECT_TEXT(klog, "ctx=kthread off=777 len=32 -> 32");
+	EXPECT_TEXT(klog, "modegate: async_reap_deliver pid=%d comm=async_api_test ctx=process off=888 len=32 -> 32",
+		    mg_gettid());
+	free(klog);
 	ASSERT_QUIESCENT();
 }
 
