@@ -20,6 +20,7 @@ set -eu -o pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 timeout_s=${MODEGATE_TIMEOUT:-600}
 machine=${MODEGATE_MACHINE:-q35}
+smp=2
 
 die() {
 	echo "smoke: FAIL: $*" >&2
@@ -100,6 +101,7 @@ root=$work/root
 mkdir -p "$root/bin" "$root/dev" "$root/proc" "$root/sys" "$root/tmp"
 cp /bin/busybox "$root/bin/busybox"
 cp "$work/hello/smoke_hello.ko" "$root/"
+echo "$smp" >"$root/expect-cpus"
 cat >"$root/init" <<'EOF'
 #!/bin/busybox sh
 /bin/busybox --install -s /bin
@@ -107,9 +109,11 @@ mount -t proc proc /proc
 mount -t sysfs sysfs /sys
 mount -t devtmpfs devtmpfs /dev
 mount -t debugfs debugfs /sys/kernel/debug
+mount -t tracefs tracefs /sys/kernel/tracing
 echo "SMOKE: init reached, kernel $(uname -r), $(nproc) cpus"
 verdict=PASS
 fail() { echo "SMOKE: FAIL: $*"; verdict=FAIL; }
+[ "$(nproc)" = "$(cat /expect-cpus)" ] || fail "expected $(cat /expect-cpus) cpus"
 insmod /smoke_hello.ko || fail insmod
 grep -q '^smoke_hello ' /proc/modules || fail "not in /proc/modules"
 rmmod smoke_hello || fail rmmod
@@ -132,7 +136,7 @@ echo "smoke: booting $KIMAGE (qemu TCG, timeout ${timeout_s}s)"
 start=$(date +%s)
 rc=0
 timeout "$timeout_s" qemu-system-x86_64 -nodefaults -no-reboot \
-	-machine "$machine" -cpu max -smp 2 -m 1G -display none \
+	-machine "$machine" -cpu max -smp "$smp" -m 1G -display none \
 	-kernel "$KIMAGE" -initrd "$work/initramfs.cpio.gz" \
 	-append 'console=ttyS0 panic=-1 oops=panic panic_on_warn=1' \
 	-serial "file:$work/console.log" -serial "file:$work/verdict.log" || rc=$?
