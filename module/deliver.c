@@ -51,6 +51,7 @@
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
+#include <linux/sched.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
@@ -332,10 +333,15 @@ static void modegate_naive_irq(struct modegate_request *req)
 	    !modegate_allow_wrong_process_demo || !req->kbuf_len ||
 	    !modegate_bystander_is_current())
 		return;
+	/* Not into an address space being torn down under us. */
+	if (!current->mm || (current->flags & PF_EXITING))
+		return;
 	/*
 	 * This is the bug the demo shows: in the interrupt, the user half of
 	 * the page tables is the interrupted task's, so the submitter's
-	 * address is resolved in the bystander's address space.
+	 * address is resolved in the bystander's address space.  The write
+	 * cannot fault (page faults are disabled: a page that is not present
+	 * and writable is simply not written), like bpf_probe_write_user().
 	 */
 	if (copy_to_user_nofault(u64_to_user_ptr(req->buf), req->kbuf,
 				 req->kbuf_len))
