@@ -221,7 +221,8 @@ struct modegate_va_translate {
  *	parameter allow_wrong_process_demo is set: if the interrupt then lands
  *	on a registered bystander, the data is written at @buf in the
  *	bystander's address space (copy_to_user_nofault), as a careless driver
- *	would.  In every other case NAIVE writes nothing.
+ *	would.  In every other case NAIVE writes nothing.  A demo request must
+ *	not cross a page boundary (-EINVAL): it is written from hard irq.
  * @error: out: 0 if queued, else the negative errno for this request.
  */
 struct modegate_async_req {
