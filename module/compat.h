@@ -20,6 +20,17 @@
 #endif
 
 /*
+ * Tracepoints (trace.h): __assign_str() takes only the field from 6.10 on,
+ * the source being the one named in __string().  Expanded where it is used,
+ * i.e. inside TP_fast_assign(), where the trace stage defines __assign_str.
+ */
+#if KERNEL_VERSION(6, 10, 0) <= LINUX_VERSION_CODE
+#define modegate_assign_str(dst, src)	__assign_str(dst)
+#else
+#define modegate_assign_str(dst, src)	__assign_str(dst, src)
+#endif
+
+/*
  * The async engine (async.c, deliver.c).
  */
 #include <linux/eventfd.h>

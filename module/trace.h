@@ -72,7 +72,7 @@ TRACE_EVENT(modegate_ioctl,
 		__array(char, comm, TASK_COMM_LEN)
 	),
 	TP_fast_assign(
-		__assign_str(name, name);
+		modegate_assign_str(name, name);
 		__entry->cmd = cmd;
 		__entry->result = result;
 		__entry->pid = current->pid;
