@@ -65,6 +65,26 @@ else
 endif
 	@bash scripts/tally.sh $(RESULTS)/*
 
+# The debug kernel (scripts/debug/): built once, cached in ~/.cache/modegate.
+check-debug: deps
+	@$(MAKE) --no-print-directory selftests tool
+	@rm -rf build/results-debug && mkdir -p build/results-debug
+	@bash scripts/debug/run.sh debug
+	@cp build/vm-debug-debug/results build/results-debug/vm
+	@bash scripts/tally.sh build/results-debug/*
+
+# trinity (unprivileged, on the device's fd) and mgfuzz on the debug kernel.
+FUZZ_TRINITY_CALLS ?= 100000
+FUZZ_CALLS ?= 1000000
+FUZZ_SEED ?= $(shell date +%s)
+fuzz: deps
+	@$(MAKE) --no-print-directory selftests tool
+	@rm -rf build/results-fuzz && mkdir -p build/results-fuzz
+	@VM_APPEND="FUZZ_TRINITY_CALLS=$(FUZZ_TRINITY_CALLS) FUZZ_CALLS=$(FUZZ_CALLS) FUZZ_SEED=$(FUZZ_SEED)" \
+		bash scripts/debug/run.sh fuzz
+	@cp build/vm-debug-fuzz/results build/results-fuzz/vm
+	@bash scripts/tally.sh build/results-fuzz/*
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@bash scripts/vm.sh demo; rc=$$?; cat build/vm-demo/output; exit $$rc
@@ -84,4 +104,4 @@ clean:
 	$(MAKE) -C selftests clean
 	rm -rf build
 
-.PHONY: all module tool selftests deps shellcheck check demo lint load unload clean
+.PHONY: all module tool selftests deps shellcheck check check-debug fuzz demo lint load unload clean

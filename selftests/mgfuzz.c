@@ -11,7 +11,10 @@
  * sequence of calls in each thread (the interleaving between threads is
  * the scheduler's).
  *
- *   mgfuzz [-s SEED] [-n CALLS] [-p PROCS] [-t THREADS]
+ *   mgfuzz [-F] [-s SEED] [-n CALLS] [-p PROCS] [-t THREADS]
+ *
+ * -F: let the kernel's fault injection (failslab, fail_usercopy with
+ * task-filter) fail the fuzzing tasks' allocations and user copies.
  *
  * Exits 0 when the calls were made and the device's counters came back to
  * zero once every fd was closed; the kernel log is judged by the harness.
@@ -45,6 +48,7 @@ struct fuzz_thread {
 
 static long calls_per_thread;
 static unsigned long long seed;
+static int fail_inject;
 
 static uint64_t rnd(struct fuzz_thread *t)
 {
@@ -285,6 +289,15 @@ static void *fuzz_thread_main(void *p)
 {
 	struct fuzz_thread *t = p;
 
+	if (fail_inject) {	/* only this thread (and what it forks) */
+		int mf = open("/proc/thread-self/make-it-fail", O_WRONLY);
+
+		if (mf < 0 || write(mf, "1", 1) != 1) {
+			perror("mgfuzz: /proc/thread-self/make-it-fail");
+			exit(1);
+		}
+		close(mf);
+	}
 	while (t->calls < calls_per_thread) {
 		fuzz_one(t);
 		t->calls++;
@@ -316,7 +329,8 @@ static int fuzz_process(int proc, int nthreads)
 			.rng = seed * 1000003ULL + proc * 101ULL + i,
 			.fd = &fd, .arena = arena,
 		};
-		pthread_create(&tid[i], NULL, fuzz_thread_main, &th[i]);
+		if (pthread_create(&tid[i], NULL, fuzz_thread_main, &th[i]))
+			return 1;
 	}
 	for (i = 0; i < nthreads; i++)
 		pthread_join(tid[i], NULL);
@@ -332,14 +346,15 @@ int main(int argc, char **argv)
 	int fd;
 
 	seed = (unsigned long long)time(NULL) ^ getpid();
-	while ((opt = getopt(argc, argv, "s:n:p:t:")) != -1) {
+	while ((opt = getopt(argc, argv, "Fs:n:p:t:")) != -1) {
 		switch (opt) {
+		case 'F': fail_inject = 1; break;
 		case 's': seed = strtoull(optarg, NULL, 0); break;
 		case 'n': calls = strtol(optarg, NULL, 0); break;
 		case 'p': procs = atoi(optarg); break;
 		case 't': threads = atoi(optarg); break;
 		default:
-			fprintf(stderr, "usage: mgfuzz [-s SEED] [-n CALLS] [-p PROCS] [-t THREADS]\n");
+			fprintf(stderr, "usage: mgfuzz [-F] [-s SEED] [-n CALLS] [-p PROCS] [-t THREADS]\n");
 			return 2;
 		}
 	}
