@@ -98,17 +98,6 @@ static int run_tool(struct run *r, char *const argv[], uid_t uid)
 	return 0;
 }
 
-/*
- * Parts of the module land one by one: a command whose ioctl is not there
- * yet (the tool names EOPNOTSUPP/ENOTTY) is a skip, reported as such.
- */
-#define SKIP_IF_NOT_LANDED(r)							\
-	do {									\
-		if ((r)->status == 1 && (strstr((r)->err, "EOPNOTSUPP") ||	\
-					 strstr((r)->err, "ENOTTY")))		\
-			SKIP(return, "not landed yet: %.200s", (r)->err);	\
-	} while (0)
-
 #define RUN(r, ...) ({ char *const _a[] = { "modegate", ##__VA_ARGS__, NULL }; run_tool(r, _a, 0); })
 
 /*
@@ -331,7 +320,6 @@ TEST_F(tool, info_text_and_json_flag_after_command)
 TEST_F(tool, probe_null_reports_fault_efault)
 {
 	ASSERT_EQ(0, RUN(&self->r, "--json", "probe", "null"));
-	SKIP_IF_NOT_LANDED(&self->r);
 	ASSERT_EQ(0, self->r.status) TH_LOG("stderr: %s", self->r.err);
 	ASSERT_TRUE(json_valid(self->r.out)) TH_LOG("not JSON: %s", self->r.out);
 	EXPECT_TRUE(json_str_is(self->r.out, "probes.0.target", "null"));
@@ -343,7 +331,6 @@ TEST_F(tool, probe_null_reports_fault_efault)
 TEST_F(tool, probe_every_preset_as_expected)
 {
 	ASSERT_EQ(0, RUN(&self->r, "--json", "probe", "all"));
-	SKIP_IF_NOT_LANDED(&self->r);
 	EXPECT_EQ(0, self->r.status) TH_LOG("%s%s", self->r.out, self->r.err);
 	ASSERT_TRUE(json_valid(self->r.out));
 	EXPECT_TRUE(json_str_is(self->r.out, "probes.2.outcome", "NOT_USER"));
@@ -466,7 +453,6 @@ TEST_F(tool, stats_counts_the_tools_ioctls)
 TEST_F(tool, vaspace_fork_two_pages_after_write)
 {
 	ASSERT_EQ(0, RUN(&self->r, "--json", "vaspace", "--fork"));
-	SKIP_IF_NOT_LANDED(&self->r);
 	ASSERT_EQ(0, self->r.status) TH_LOG("%s%s", self->r.out, self->r.err);
 	ASSERT_TRUE(json_valid(self->r.out));
 	EXPECT_TRUE(json_str_is(self->r.out, "fork.2.parent", "\\\"parent\\\""));
@@ -476,7 +462,6 @@ TEST_F(tool, vaspace_fork_two_pages_after_write)
 TEST_F(tool, async_delivers_and_verifies)
 {
 	ASSERT_EQ(0, RUN(&self->r, "--json", "async", "--strategy", "all", "--latency", "5ms"));
-	SKIP_IF_NOT_LANDED(&self->r);
 	ASSERT_EQ(0, self->r.status) TH_LOG("%s%s", self->r.out, self->r.err);
 	ASSERT_TRUE(json_valid(self->r.out));
 	EXPECT_EQ(5, json_num(self->r.out, "queued"));
@@ -576,29 +561,11 @@ TEST_F(tool, bench_reports_ratios)
 
 TEST_F(tool, tour_every_claim_holds)
 {
-	const char *failed = NULL, *steps;
-	long i;
-
 	ASSERT_EQ(0, RUN(&self->r, "--json", "tour"));
 	ASSERT_TRUE(json_valid(self->r.out)) TH_LOG("not JSON: %.2000s", self->r.out);
 	ASSERT_EQ(7, json_num(self->r.out, "steps_run"));
-	if (self->r.status) {
-		/* Which step failed, and was it a part of the module not there yet? */
-		steps = json_get(self->r.out, "steps");
-		for (i = 0; steps && json_index(steps, i); i++) {
-			char path[64];
-
-			snprintf(path, sizeof(path), "steps.%ld.passed", i);
-			if (json_true(self->r.out, path))
-				continue;
-			snprintf(path, sizeof(path), "steps.%ld.unavailable", i);
-			if (!json_true(self->r.out, path))
-				failed = "a claim";
-		}
-		if (!failed)
-			SKIP(return, "parts of the module have not landed (EOPNOTSUPP)");
-	}
-	EXPECT_EQ(0, self->r.status) TH_LOG("%s failed:\n%s", failed, self->r.out);
+	/* Every part of the module has landed: no step may be unavailable. */
+	EXPECT_EQ(0, self->r.status) TH_LOG("a claim failed:\n%s", self->r.out);
 	EXPECT_TRUE(json_true(self->r.out, "passed"));
 	EXPECT_EQ(0, json_num(self->r.out, "claims_failed"));
 }
