@@ -348,6 +348,12 @@ static void modegate_async_work(struct work_struct *work)
 
 	result = req->strat->deliver(req);
 	req->comp.result = result;
+	if (!req->for_originator) {
+		/* The snapshot has been delivered: do not keep it until reap. */
+		kvfree(req->kbuf);
+		req->kbuf = NULL;
+		req->kbuf_len = 0;
+	}
 	trace_modegate_async_deliver(req->comp.user_data, req->comp.strategy,
 				     req->comp.delivered_by, result);
 	modegate_trace_crossing("async_deliver", req->offset, req->len, result);
@@ -471,7 +477,7 @@ static int modegate_async_submit_one(struct modegate_async_ctx *ctx,
 	if (ret)
 		return ret;
 
-	req = kzalloc(sizeof(*req), GFP_KERNEL);
+	req = kzalloc(sizeof(*req), GFP_KERNEL_ACCOUNT);
 	if (!req) {
 		modegate_async_unreserve(ctx);
 		return -ENOMEM;

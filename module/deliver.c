@@ -59,6 +59,8 @@
 
 /* Pages PIN requests hold now, against MODEGATE_ASYNC_MAX_PINNED_PAGES. */
 static atomic_long_t modegate_pin_budget = ATOMIC_LONG_INIT(0);
+/* Bytes reserved by BUFFERED requests, against MODEGATE_ASYNC_MAX_BUFFERED. */
+static atomic_long_t modegate_buffered_budget = ATOMIC_LONG_INIT(0);
 
 /* Pages spanned by @len bytes at user address @uaddr; 0 on overflow. */
 static unsigned long modegate_span_pages(u64 uaddr, size_t len)
@@ -166,7 +168,7 @@ static int modegate_pin_prepare(struct modegate_request *req)
 		ret = -EAGAIN;
 		goto err_budget;
 	}
-	pages = kvmalloc_array(nr, sizeof(*pages), GFP_KERNEL);
+	pages = kvmalloc_array(nr, sizeof(*pages), GFP_KERNEL_ACCOUNT);
 	if (!pages) {
 		ret = -ENOMEM;
 		goto err_budget;
@@ -283,6 +285,28 @@ out_mmput:
 
 /* BUFFERED */
 
+/*
+ * The data waits in the kernel until the originator reaps it, for as long
+ * as it likes: reserve the room at submit, so that a flood of requests is
+ * refused (-EAGAIN) rather than filling memory.
+ */
+static int modegate_buffered_prepare(struct modegate_request *req)
+{
+	if (atomic_long_add_return(req->len, &modegate_buffered_budget) >
+	    MODEGATE_ASYNC_MAX_BUFFERED) {
+		atomic_long_sub(req->len, &modegate_buffered_budget);
+		return -EAGAIN;
+	}
+	req->budget = req->len;
+	return 0;
+}
+
+static void modegate_buffered_release(struct modegate_request *req)
+{
+	atomic_long_sub(req->budget, &modegate_buffered_budget);
+	req->budget = 0;
+}
+
 static s64 modegate_buffered_deliver(struct modegate_request *req)
 {
 	ssize_t n = modegate_snapshot(req);
@@ -376,8 +400,10 @@ static const struct modegate_strategy modegate_strategies[] = {
 	{
 		.id = MODEGATE_STRAT_BUFFERED,
 		.name = "BUFFERED",
+		.prepare = modegate_buffered_prepare,
 		.deliver = modegate_buffered_deliver,
 		.reap = modegate_buffered_reap,
+		.release = modegate_buffered_release,
 	},
 	{
 		.id = MODEGATE_STRAT_NAIVE,

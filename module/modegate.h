@@ -87,6 +87,8 @@ __poll_t modegate_async_poll(struct file *file, struct poll_table_struct *wait);
 
 /* User pages pinned at once by PIN requests, in all (64 MiB). */
 #define MODEGATE_ASYNC_MAX_PINNED_PAGES	((64UL << 20) >> PAGE_SHIFT)
+/* Bytes BUFFERED requests may hold in kernel buffers, in all. */
+#define MODEGATE_ASYNC_MAX_BUFFERED	(64UL << 20)
 
 enum modegate_req_state {
 	MODEGATE_REQ_ARMING,
@@ -122,6 +124,7 @@ struct mmu_notifier;
  * @kbuf_len: bytes in @kbuf.
  * @pages: pages pinned at submit (PIN), or NULL.
  * @nr_pages: entries in @pages.
+ * @budget: bytes reserved against MODEGATE_ASYNC_MAX_BUFFERED (BUFFERED).
  * @comp: the completion, filled in as the request goes.
  */
 struct modegate_request {
@@ -144,6 +147,7 @@ struct modegate_request {
 	size_t kbuf_len;
 	struct page **pages;
 	unsigned int nr_pages;
+	size_t budget;
 	struct modegate_async_completion comp;
 };
 

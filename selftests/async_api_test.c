@@ -518,6 +518,43 @@ TEST_F(dev, pin_budget)
 	ASSERT_QUIESCENT();
 }
 
+/* BUFFERED holds at most MODEGATE_ASYNC_MAX_BUFFERED (64 MiB) in all. */
+TEST_F(dev, buffered_budget)
+{
+	size_t len = self->cap, n = (64UL << 20) / len, i;
+	struct modegate_async_completion c;
+	struct modegate_async_req r;
+	uint8_t *buf = mg_map(len, MAP_PRIVATE);
+
+	ASSERT_NE(NULL, buf);
+	for (i = 0; i < n; i++) {
+		r = mg_req(MODEGATE_STRAT_BUFFERED, buf, len, 0, 10 * MG_NSEC, -1, i);
+		ASSERT_EQ(1, mg_submit(self->fd, &r, 1));
+	}
+	ASSERT_EQ(0, mg_submit(self->fd, &r, 1));
+	ASSERT_EQ(-EAGAIN, r.error);
+	/* A cancelled request gives its room back at once. */
+	ASSERT_EQ(1, mg_cancel(self->fd, 0, 0));
+	r.latency_ns = 0;
+	r.user_data = n;
+	ASSERT_EQ(1, mg_submit(self->fd, &r, 1));
+	ASSERT_EQ(0, mg_submit(self->fd, &r, 1));
+	ASSERT_EQ(-EAGAIN, r.error);
+	ASSERT_EQ(0, mg_wait(self->fd, 2, MG_WAIT_NS, NULL));
+	ASSERT_EQ(n - 1, mg_cancel(self->fd, 0, MODEGATE_CANCEL_ALL));
+	for (i = 0; i <= n; i++) {
+		ASSERT_EQ(1, mg_collect(self->fd, &c, 1));
+		if (c.user_data == n) {
+			ASSERT_EQ(len, c.result);
+		} else {
+			ASSERT_EQ(-ECANCELED, c.result);
+		}
+	}
+	ASSERT_TRUE(mg_match(buf, 0, len));
+	munmap(buf, len);
+	ASSERT_QUIESCENT();
+}
+
 /*
  * A buffer that is not mapped: PIN refuses it at submit; the others find
  * out at delivery and complete with -EFAULT, cleanly.
