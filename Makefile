@@ -5,6 +5,7 @@
 #   make            build the module, the tool and the selftests
 #   make demo       the main job: the tool's tour in a VM, with dmesg
 #   make check      every selftest in a VM (plus shellcheck); tally line
+#   make matrix     the check job on Debian 6.1, 6.12, 6.12-rt and sid kernels
 #   make lint       checkpatch --strict, sparse C=2, W=1, shellcheck
 #   make deps       install the Debian packages the project needs
 #   make load/unload  on a dev box whose kernel can load modules
@@ -88,6 +89,10 @@ fuzz: deps
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@bash scripts/vm.sh demo; rc=$$?; cat build/vm-demo/output; exit $$rc
+
+matrix: deps
+	@$(MAKE) --no-print-directory tool selftests
+	@bash scripts/matrix/matrix.sh
 
 lint: deps
 	@bash scripts/lint.sh

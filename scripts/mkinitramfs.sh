@@ -4,6 +4,9 @@
 # and the shared libraries they need.
 #
 #   mkinitramfs.sh OUT.cpio.gz KVER MODULE.ko
+#
+# MG_MODULES_DIR: where KVER's modules.order/modules.builtin* are (default
+# /lib/modules/KVER; scripts/matrix points it into a fetched kernel's root).
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
@@ -25,8 +28,9 @@ done
 mdir=$root/lib/modules/$kver
 mkdir -p "$mdir/extra"
 cp "$ko" "$mdir/extra/modegate.ko"
+kmods=${MG_MODULES_DIR:-/lib/modules/$kver}
 for f in modules.order modules.builtin modules.builtin.modinfo; do
-	[ -e "/lib/modules/$kver/$f" ] && cp "/lib/modules/$kver/$f" "$mdir/"
+	[ -e "$kmods/$f" ] && cp "$kmods/$f" "$mdir/"
 done
 touch "$mdir/modules.order" "$mdir/modules.builtin"
 depmod -b "$root" "$kver" 2>/dev/null || /sbin/depmod -b "$root" "$kver"
