@@ -86,6 +86,11 @@ fuzz: deps
 	@cp build/vm-debug-fuzz/results build/results-fuzz/vm
 	@bash scripts/tally.sh build/results-fuzz/*
 
+# Benchmarks: ratios against baselines measured in the same VM boot.
+bench: deps
+	@$(MAKE) --no-print-directory all
+	@bash scripts/vm.sh bench; rc=$$?; cat build/vm-bench/output; exit $$rc
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@bash scripts/vm.sh demo; rc=$$?; cat build/vm-demo/output; exit $$rc
@@ -109,4 +114,4 @@ clean:
 	$(MAKE) -C selftests clean
 	rm -rf build
 
-.PHONY: all module tool selftests deps shellcheck check check-debug fuzz demo lint load unload clean
+.PHONY: all module tool selftests deps shellcheck check check-debug fuzz bench demo lint load unload clean
