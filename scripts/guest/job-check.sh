@@ -32,9 +32,12 @@ while read -r prog; do
 	cat "$log"
 	awk -v prog="$prog" -v prc="$prc" '
 		/^1\.\.[0-9]+/ { plan = substr($1, 4) + 0 }
+		# The harness names a skipped test only on its "#  RUN" line.
+		/^#  RUN / { running = $3 }
 		/^(not )?ok [0-9]+ / {
 			notok = ($1 == "not")
 			name = notok ? $4 : $3
+			if (name == "#" || name == "") name = running
 			status = notok ? "fail" : "ok"
 			if (!notok && index($0, "# SKIP")) status = "skip"
 			printf "result %s %s %s\n", prog, status, name
