@@ -77,7 +77,7 @@ static ssize_t modegate_snapshot(struct modegate_request *req)
 {
 	ssize_t n;
 
-	req->kbuf = kvmalloc(req->len, GFP_KERNEL);
+	req->kbuf = kvmalloc(req->len, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!req->kbuf)
 		return -ENOMEM;
 	n = modegate_store_copy_out(req->offset, req->kbuf, req->len);
@@ -168,7 +168,7 @@ static int modegate_pin_prepare(struct modegate_request *req)
 		ret = -EAGAIN;
 		goto err_budget;
 	}
-	pages = kvmalloc_array(nr, sizeof(*pages), GFP_KERNEL_ACCOUNT);
+	pages = kvmalloc_array(nr, sizeof(*pages), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!pages) {
 		ret = -ENOMEM;
 		goto err_budget;
@@ -248,7 +248,7 @@ static s64 modegate_remote_deliver(struct modegate_request *req)
 	if (n <= 0)
 		goto out_mmput;
 	nr = modegate_span_pages(req->buf, n);
-	pages = kvmalloc_array(nr, sizeof(*pages), GFP_KERNEL);
+	pages = kvmalloc_array(nr, sizeof(*pages), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!pages) {
 		n = -ENOMEM;
 		goto out_mmput;
@@ -353,6 +353,8 @@ static int modegate_naive_prepare(struct modegate_request *req)
 
 static void modegate_naive_irq(struct modegate_request *req)
 {
+	long ret;
+
 	if (!(req->flags & MODEGATE_REQ_DEMO_WRONG_PROCESS) ||
 	    !modegate_allow_wrong_process_demo || !req->kbuf_len ||
 	    !modegate_bystander_is_current())
@@ -366,9 +368,17 @@ static void modegate_naive_irq(struct modegate_request *req)
 	 * address is resolved in the bystander's address space.  The write
 	 * cannot fault (page faults are disabled: a page that is not present
 	 * and writable is simply not written), like bpf_probe_write_user().
+	 *
+	 * The explicit pagefault_disable() is for kernels whose access_ok()
+	 * warns outside task context unless page faults are disabled (6.1
+	 * with CONFIG_DEBUG_ATOMIC_SLEEP: WARN_ON_IN_IRQ()); it nests with
+	 * the one copy_to_user_nofault() does itself.
 	 */
-	if (copy_to_user_nofault(u64_to_user_ptr(req->buf), req->kbuf,
-				 req->kbuf_len))
+	pagefault_disable();
+	ret = copy_to_user_nofault(u64_to_user_ptr(req->buf), req->kbuf,
+				   req->kbuf_len);
+	pagefault_enable();
+	if (ret)
 		return;
 	req->comp.ctx_flags |= MODEGATE_CTX_WRONG_PROCESS;
 	modegate_delivered(req, MODEGATE_DELIVER_BYSTANDER);

@@ -123,7 +123,7 @@ static int modegate_probe_copy(struct modegate_probe *p)
 		return 0;
 	}
 
-	buf = kvmalloc(max_t(size_t, p->len, 1), GFP_KERNEL);
+	buf = kvmalloc(max_t(size_t, p->len, 1), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 	if (!buf)
 		return -ENOMEM;
 	if (p->op == MODEGATE_PROBE_TO_USER) {
