@@ -38,20 +38,6 @@ FIXTURE_TEARDOWN(dev)
 	close(self->fd);
 }
 
-static __u32 mg_expected_by(__u32 strategy)
-{
-	switch (strategy) {
-	case MODEGATE_STRAT_ADOPT_MM:
-		return MODEGATE_DELIVER_WORKER;
-	case MODEGATE_STRAT_PIN:
-	case MODEGATE_STRAT_REMOTE:
-		return MODEGATE_DELIVER_KMAP;
-	case MODEGATE_STRAT_BUFFERED:
-		return MODEGATE_DELIVER_ORIGINATOR;
-	}
-	return MODEGATE_DELIVER_NONE;
-}
-
 /*
  * 200 rounds of one request per delivering strategy: odd lengths, odd
  * buffer offsets spanning pages, every CPU, several latencies.  The bytes

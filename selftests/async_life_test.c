@@ -32,20 +32,6 @@ static int mg_wait_child(pid_t pid)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
-static __u32 mg_expected_by(__u32 strategy)
-{
-	switch (strategy) {
-	case MODEGATE_STRAT_ADOPT_MM:
-		return MODEGATE_DELIVER_WORKER;
-	case MODEGATE_STRAT_PIN:
-	case MODEGATE_STRAT_REMOTE:
-		return MODEGATE_DELIVER_KMAP;
-	case MODEGATE_STRAT_BUFFERED:
-		return MODEGATE_DELIVER_ORIGINATOR;
-	}
-	return MODEGATE_DELIVER_NONE;
-}
-
 FIXTURE(life) {
 	int fd;
 	size_t page;

@@ -296,4 +296,19 @@ static inline int mg_read_full(int fd, void *buf, size_t len)
 	return 0;
 }
 
+/* Who writes the data of a successful request of @strategy. */
+static inline __u32 mg_expected_by(__u32 strategy)
+{
+	switch (strategy) {
+	case MODEGATE_STRAT_ADOPT_MM:
+		return MODEGATE_DELIVER_WORKER;
+	case MODEGATE_STRAT_PIN:
+	case MODEGATE_STRAT_REMOTE:
+		return MODEGATE_DELIVER_KMAP;
+	case MODEGATE_STRAT_BUFFERED:
+		return MODEGATE_DELIVER_ORIGINATOR;
+	}
+	return MODEGATE_DELIVER_NONE;
+}
+
 #endif /* _MODEGATE_ASYNC_TEST_H */
