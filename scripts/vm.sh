@@ -96,7 +96,7 @@ taint=$(sed -n 's/^taint //p' "$out/verdict" | tail -n 1)
 if [ -n "$taint" ] && [ $((taint & ((1 << 9) | (1 << 7) | (1 << 5)))) -ne 0 ]; then
 	fail "vm.kernel_tainted_$taint"
 fi
-splat='BUG:|WARNING:|Oops|general protection|KASAN|UBSAN|KFENCE|possible circular locking|possible recursive locking|deadlock|inconsistent lock state|sleeping function called from invalid context|blocked for more than|soft lockup|hard LOCKUP|rcu_sched self-detected stall|RCU stall|Call Trace|Kernel panic|kmemleak: [0-9]+ new suspected|unreferenced object'
+splat='BUG:|WARNING:|Oops|general protection fault[,:]|KASAN|UBSAN|KFENCE|possible circular locking|possible recursive locking|deadlock|inconsistent lock state|sleeping function called from invalid context|blocked for more than|soft lockup|hard LOCKUP|rcu_sched self-detected stall|RCU stall|Call Trace|Kernel panic|kmemleak: [0-9]+ new suspected|unreferenced object'
 # The kernel's own command line names some of these words (panic_on_warn).
 grep -v -e 'ommand line' "$out/console" >"$out/console.scan" || :
 if grep -Eq "$splat" "$out/console.scan"; then

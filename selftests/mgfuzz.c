@@ -76,7 +76,7 @@ static uint64_t fuzz_ptr(struct fuzz_thread *t, size_t len)
 	case 2: return 0xffffffff81000000ULL;				/* kernel text */
 	case 3: return (uint64_t)(a + (ARENA_PAGES - 2) * PAGE);	/* PROT_NONE */
 	case 4: return (uint64_t)(a + (ARENA_PAGES - 1) * PAGE);	/* read-only */
-	case 5: return (uint64_t)(a + (ARENA_PAGES - 2) * PAGE) - pick(t, len + 1); /* spans */
+	case 5: return (uint64_t)(a + (ARENA_PAGES - 2) * PAGE) - pick(t, (len < PAGE ? len : PAGE) + 1); /* spans */
 	case 6: return ~0ULL - pick(t, 64);				/* wraps */
 	case 7: return 0x10000 + pick(t, 1 << 20) * PAGE;		/* unmapped, probably */
 	default:
