@@ -5,6 +5,9 @@
 #   make            build the module, the tool and the selftests
 #   make demo       the main job: the tool's tour in a VM, with dmesg
 #   make check      every selftest in a VM (plus shellcheck); tally line
+#   make check-debug  the suite on a debug kernel (KASAN, lockdep, kmemleak, ...)
+#   make fuzz       trinity and mgfuzz on the debug kernel
+#   make stress     the async lifecycle races for a set time on the debug kernel
 #   make matrix     the check job on Debian 6.1, 6.12, 6.12-rt and sid kernels
 #   make lint       checkpatch --strict, sparse C=2, W=1, shellcheck
 #   make deps       install the Debian packages the project needs
@@ -86,6 +89,19 @@ fuzz: deps
 	@cp build/vm-debug-fuzz/results build/results-fuzz/vm
 	@bash scripts/tally.sh build/results-fuzz/*
 
+# The async lifecycle races, looped for STRESS_SECONDS on the debug kernel,
+# then load/submit/close/unload cycles.
+STRESS_SECONDS ?= 300
+STRESS_WORKERS ?= 4
+STRESS_UNLOAD_CYCLES ?= 100
+stress: deps
+	@$(MAKE) --no-print-directory selftests tool
+	@rm -rf build/results-stress && mkdir -p build/results-stress
+	@VM_APPEND="STRESS_SECONDS=$(STRESS_SECONDS) STRESS_WORKERS=$(STRESS_WORKERS) STRESS_UNLOAD_CYCLES=$(STRESS_UNLOAD_CYCLES) FUZZ_SEED=$(FUZZ_SEED)" \
+		bash scripts/debug/run.sh stress
+	@cp build/vm-debug-stress/results build/results-stress/vm
+	@bash scripts/tally.sh build/results-stress/*
+
 # Benchmarks: ratios against baselines measured in the same VM boot.
 bench: deps
 	@$(MAKE) --no-print-directory all
@@ -114,4 +130,4 @@ clean:
 	$(MAKE) -C selftests clean
 	rm -rf build
 
-.PHONY: all module tool selftests deps shellcheck check check-debug fuzz bench demo lint load unload clean
+.PHONY: all module tool selftests deps shellcheck check check-debug fuzz stress bench demo lint load unload clean

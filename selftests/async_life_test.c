@@ -23,15 +23,6 @@
 #define HELPER_TX	100	/* helper -> parent */
 #define HELPER_RX	101	/* parent -> helper */
 
-static int mg_wait_child(pid_t pid)
-{
-	int status;
-
-	if (waitpid(pid, &status, 0) != pid)
-		return -1;
-	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-}
-
 FIXTURE(life) {
 	int fd;
 	size_t page;

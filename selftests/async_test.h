@@ -281,6 +281,16 @@ static inline void *mg_map(size_t len, int flags)
 	return p == MAP_FAILED ? NULL : p;
 }
 
+/* Reap @pid: its exit status, 128 + the signal that killed it, or -1. */
+static inline int mg_wait_child(pid_t pid)
+{
+	int status;
+
+	if (waitpid(pid, &status, 0) != pid)
+		return -1;
+	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
 /* Read exactly @len bytes from a pipe. */
 static inline int mg_read_full(int fd, void *buf, size_t len)
 {

@@ -3,7 +3,8 @@
 # Run a VM job on the debug kernel (KASAN, lockdep, kmemleak, KFENCE,
 # fault injection), building and caching that kernel first if needed.
 #
-#   run.sh JOB     JOB: debug (make check-debug), fuzz (make fuzz)
+#   run.sh JOB     JOB: debug (make check-debug), fuzz (make fuzz),
+#                  stress (make stress)
 #
 # Results go to build/vm-debug-JOB/results for scripts/tally.sh.
 set -eu -o pipefail
