@@ -13,8 +13,9 @@ result() {
 	return 0
 }
 
-# kmemleak: forget what boot left behind; post-kmemleak.sh scans at the end.
-[ -w /sys/kernel/debug/kmemleak ] && echo clear >/sys/kernel/debug/kmemleak
+# Leak checks begin (kmemleak, slab counts); post-*.sh finish them.
+# shellcheck source=/dev/null
+. /usr/lib/modegate/pre-leaks.sh
 
 if ! modprobe modegate; then
 	result harness fail load_module

@@ -12,8 +12,9 @@ result() {
 	return 0
 }
 
-# kmemleak: forget what boot left behind; post-kmemleak.sh scans at the end.
-[ -w /sys/kernel/debug/kmemleak ] && echo clear >/sys/kernel/debug/kmemleak
+# Leak checks begin (kmemleak, slab counts); post-*.sh finish them.
+# shellcheck source=/dev/null
+. /usr/lib/modegate/pre-leaks.sh
 # The node must be usable by the unprivileged fuzzer.
 modprobe modegate node_mode=0666 || { result fail load_module; exit 1; }
 

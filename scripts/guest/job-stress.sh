@@ -24,8 +24,9 @@ stress() {
 	[ $src = 0 ] || result fail "mgstress_exit_$src"
 }
 
-# kmemleak: forget what boot left behind; post-kmemleak.sh scans at the end.
-[ -w /sys/kernel/debug/kmemleak ] && echo clear >/sys/kernel/debug/kmemleak
+# Leak checks begin (kmemleak, slab counts); post-*.sh finish them.
+# shellcheck source=/dev/null
+. /usr/lib/modegate/pre-leaks.sh
 modprobe modegate || { result fail load_module; exit 1; }
 echo "=== mgstress: ${STRESS_SECONDS:-60} s, ${STRESS_WORKERS:-4} workers, seed $seed"
 stress -d "${STRESS_SECONDS:-60}" -w "${STRESS_WORKERS:-4}" -s "$seed"
