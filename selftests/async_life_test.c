@@ -11,7 +11,6 @@
  */
 #include <pthread.h>
 #include <stdatomic.h>
-#include <sys/socket.h>
 
 #include "async_test.h"
 #include "kselftest_harness.h"
@@ -433,45 +432,6 @@ TEST_F_TIMEOUT(life, close_with_requests_pending, 120)
 	       landed, ITERATIONS * n);
 }
 
-static int mg_send_fd(int sock, int fd)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	char byte = 'f';
-	struct iovec iov = { &byte, 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == 1 ? 0 : -1;
-}
-
-static int mg_recv_fd(int sock)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))];
-	char byte;
-	struct iovec iov = { &byte, 1 };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm;
-	int fd;
-
-	if (recvmsg(sock, &msg, 0) != 1)
-		return -1;
-	cm = CMSG_FIRSTHDR(&msg);
-	if (!cm || cm->cmsg_type != SCM_RIGHTS)
-		return -1;
-	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
-	return fd;
-}
-
 /* What the receiving process saw. */
 struct mg_scm_report {
 	int reaped;
@@ -485,7 +445,7 @@ static void mg_scm_receiver(int sock)
 	struct mg_scm_report rep;
 	int fd;
 
-	while ((fd = mg_recv_fd(sock)) >= 0) {
+	while ((fd = mg_recv_fd(sock, NULL)) >= 0) {
 		memset(&rep, 0, sizeof(rep));
 		rep.waited = mg_wait(fd, MG_NR_DELIVERING - 1, MG_WAIT_NS, NULL);
 		rep.reaped = mg_reap(fd, rep.c, MG_NR_DELIVERING);
@@ -528,7 +488,7 @@ TEST_F_TIMEOUT(life, fd_passed_over_scm_rights, 120)
 		ASSERT_EQ(MG_NR_DELIVERING, mg_submit_each(fd, b, self->page, 300, it,
 							   (it % 4) * 200 * MG_USEC,
 							   self->ncpu, r));
-		ASSERT_EQ(0, mg_send_fd(sv[0], fd));
+		ASSERT_EQ(0, mg_send_fd(sv[0], fd, 0));
 		ASSERT_EQ(0, mg_read_full(sv[0], &rep, sizeof(rep)));
 		ASSERT_EQ(0, rep.waited);
 		ASSERT_EQ(MG_NR_DELIVERING - 1, rep.reaped);

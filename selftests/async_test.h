@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -304,6 +305,47 @@ static inline int mg_read_full(int fd, void *buf, size_t len)
 		done += n;
 	}
 	return 0;
+}
+
+/* Pass @fd over the unix socket @sock, with @word as the message. */
+static inline int mg_send_fd(int sock, int fd, int word)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
+	struct iovec iov = { .iov_base = &word, .iov_len = sizeof(word) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
+
+	cm->cmsg_level = SOL_SOCKET;
+	cm->cmsg_type = SCM_RIGHTS;
+	cm->cmsg_len = CMSG_LEN(sizeof(int));
+	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
+	return sendmsg(sock, &msg, 0) == sizeof(word) ? 0 : -1;
+}
+
+/* Receive a file passed by mg_send_fd(): the new fd, or -1 (EOF too). */
+static inline int mg_recv_fd(int sock, int *word)
+{
+	char cbuf[CMSG_SPACE(sizeof(int))];
+	int w, fd;
+	struct iovec iov = { .iov_base = &w, .iov_len = sizeof(w) };
+	struct msghdr msg = {
+		.msg_iov = &iov, .msg_iovlen = 1,
+		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
+	};
+	struct cmsghdr *cm;
+
+	if (recvmsg(sock, &msg, MSG_WAITALL) != sizeof(w))
+		return -1;
+	cm = CMSG_FIRSTHDR(&msg);
+	if (!cm || cm->cmsg_level != SOL_SOCKET || cm->cmsg_type != SCM_RIGHTS)
+		return -1;
+	memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+	if (word)
+		*word = w;
+	return fd;
 }
 
 /* Who writes the data of a successful request of @strategy. */

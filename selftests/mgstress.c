@@ -47,7 +47,6 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
-#include <sys/socket.h>
 
 #include "async_test.h"
 
@@ -528,43 +527,15 @@ struct fdpass_report {
 	struct modegate_async_completion c[MAXK];
 };
 
-static int send_fd(int sock, int fd, int nr)
-{
-	char cbuf[CMSG_SPACE(sizeof(int))] = { 0 };
-	struct iovec iov = { .iov_base = &nr, .iov_len = sizeof(nr) };
-	struct msghdr msg = {
-		.msg_iov = &iov, .msg_iovlen = 1,
-		.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-	};
-	struct cmsghdr *cm = CMSG_FIRSTHDR(&msg);
-
-	cm->cmsg_level = SOL_SOCKET;
-	cm->cmsg_type = SCM_RIGHTS;
-	cm->cmsg_len = CMSG_LEN(sizeof(int));
-	memcpy(CMSG_DATA(cm), &fd, sizeof(int));
-	return sendmsg(sock, &msg, 0) == sizeof(nr) ? 0 : -1;
-}
-
 /* The receiver: for each file it gets, wait for and reap what it may see. */
 static void receiver(int sock)
 {
 	for (;;) {
-		char cbuf[CMSG_SPACE(sizeof(int))];
 		struct fdpass_report rep = { 0 };
-		int nr, fd;
-		struct iovec iov = { .iov_base = &nr, .iov_len = sizeof(nr) };
-		struct msghdr msg = {
-			.msg_iov = &iov, .msg_iovlen = 1,
-			.msg_control = cbuf, .msg_controllen = sizeof(cbuf),
-		};
-		struct cmsghdr *cm;
+		int nr, fd = mg_recv_fd(sock, &nr);
 
-		if (recvmsg(sock, &msg, 0) != sizeof(nr))
-			_exit(0);
-		cm = CMSG_FIRSTHDR(&msg);
-		if (!cm || cm->cmsg_type != SCM_RIGHTS)
-			_exit(6);
-		memcpy(&fd, CMSG_DATA(cm), sizeof(int));
+		if (fd < 0)
+			_exit(0);	/* the worker is done */
 		if (nr)
 			rep.waited = mg_wait(fd, nr, MG_WAIT_NS, NULL);
 		rep.reaped = mg_reap(fd, rep.c, MAXK);
@@ -604,7 +575,7 @@ static void sc_fdpass(struct worker *w)
 			nr++;
 	}
 	spin(&w->rng, STRESS_LATENCY);
-	if (send_fd(w->sock, fd, nr)) {
+	if (mg_send_fd(w->sock, fd, nr)) {
 		fail(w, "sendmsg: %s", strerror(errno));
 		goto out;
 	}
