@@ -16,6 +16,10 @@
  * -F: let the kernel's fault injection (failslab, fail_usercopy with
  * task-filter) fail the fuzzing tasks' allocations and user copies.
  *
+ * A call the fuzzer made block for good (ASYNC_WAIT without a time limit,
+ * say) is interrupted: each process signals its threads still running once
+ * a second (-EINTR), and a forked child ends by SIGALRM after 2 seconds.
+ *
  * Exits 0 when the calls were made and the device's counters came back to
  * zero once every fd was closed; the kernel log is judged by the harness.
  */
@@ -44,11 +48,13 @@ struct fuzz_thread {
 	long calls;
 	int *fd;
 	unsigned char *arena;	/* ARENA_PAGES: rw, then a PROT_NONE, a read-only page */
+	int first;		/* the first thread of the first process */
 };
 
 static long calls_per_thread;
 static unsigned long long seed;
 static int fail_inject;
+static time_t start_time;
 
 static uint64_t rnd(struct fuzz_thread *t)
 {
@@ -270,6 +276,7 @@ static void fuzz_one(struct fuzz_thread *t)
 			pid_t pid = fork();
 
 			if (pid == 0) {
+				alarm(2);	/* a blocking call ends it, by SIGALRM */
 				t->rng ^= 0x5a5a5a5a;
 				for (int i = 0; i < 16; i++)
 					fuzz_ioctl(t, fd);
@@ -283,6 +290,10 @@ static void fuzz_one(struct fuzz_thread *t)
 		fuzz_ioctl(t, fd);
 		break;
 	}
+}
+
+static void kick(int sig)
+{
 }
 
 static void *fuzz_thread_main(void *p)
@@ -301,6 +312,13 @@ static void *fuzz_thread_main(void *p)
 	while (t->calls < calls_per_thread) {
 		fuzz_one(t);
 		t->calls++;
+		/* Progress, from one thread: a slow run is told from a stuck one. */
+		if (t->first && !(t->calls % (calls_per_thread / 10 + 1))) {
+			printf("mgfuzz: %ld of %ld calls in the first thread, %llu s\n",
+			       t->calls, calls_per_thread,
+			       (unsigned long long)(time(NULL) - start_time));
+			fflush(stdout);
+		}
 	}
 	return NULL;
 }
@@ -327,13 +345,29 @@ static int fuzz_process(int proc, int nthreads)
 	for (i = 0; i < nthreads; i++) {
 		th[i] = (struct fuzz_thread){
 			.rng = seed * 1000003ULL + proc * 101ULL + i,
-			.fd = &fd, .arena = arena,
+			.fd = &fd, .arena = arena, .first = !proc && !i,
 		};
 		if (pthread_create(&tid[i], NULL, fuzz_thread_main, &th[i]))
 			return 1;
 	}
-	for (i = 0; i < nthreads; i++)
-		pthread_join(tid[i], NULL);
+	/*
+	 * A call may block for good, as asked: ASYNC_WAIT given a struct the
+	 * fuzzer scribbled, with a zero (no limit) timeout, and no request
+	 * left to complete.  Kick each thread still running with a signal once
+	 * a second: that call returns -EINTR (no completion is lost) and the
+	 * thread goes on.
+	 */
+	for (i = 0; i < nthreads; i++) {
+		struct timespec at;
+
+		for (;;) {
+			clock_gettime(CLOCK_REALTIME, &at);
+			at.tv_sec++;
+			if (pthread_timedjoin_np(tid[i], NULL, &at) != ETIMEDOUT)
+				break;
+			pthread_kill(tid[i], SIGUSR1);
+		}
+	}
 	close(fd);
 	return 0;
 }
@@ -361,9 +395,12 @@ int main(int argc, char **argv)
 	if (procs < 1 || procs > 16 || threads < 1 || threads > 16 || calls < 1)
 		return 2;
 	calls_per_thread = calls / (procs * threads) + 1;
+	start_time = time(NULL);
 	printf("mgfuzz: seed=%llu calls=%ld procs=%d threads=%d\n", seed, calls, procs, threads);
 	fflush(stdout);
 	signal(SIGPIPE, SIG_IGN);
+	/* No SA_RESTART: the kick interrupts a blocking call. */
+	sigaction(SIGUSR1, &(struct sigaction){ .sa_handler = kick }, NULL);
 	for (i = 0; i < procs; i++) {
 		if (fork() == 0)
 			_exit(fuzz_process(i, threads));
@@ -378,8 +415,8 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	close(fd);
-	printf("mgfuzz: done seed=%llu calls>=%ld inflight=%llu pending=%llu pinned=%llu mm_refs=%llu open=%llu\n",
-	       seed, calls, (unsigned long long)st.async_inflight,
+	printf("mgfuzz: done in %llu s seed=%llu calls>=%ld inflight=%llu pending=%llu pinned=%llu mm_refs=%llu open=%llu\n",
+	       (unsigned long long)(time(NULL) - start_time), seed, calls, (unsigned long long)st.async_inflight,
 	       (unsigned long long)st.async_pending, (unsigned long long)st.pinned_pages,
 	       (unsigned long long)st.mm_refs, (unsigned long long)st.open_files);
 	if (st.async_inflight || st.async_pending || st.pinned_pages || st.mm_refs || st.open_files != 1)

@@ -24,8 +24,11 @@ KVER=$(cat "$KDIR/include/config/kernel.release")
 export KVER KIMAGE
 extra=
 [ "$job" = fuzz ] && extra=$(command -v trinity || true)
-# KASAN and kmemleak need room; a debug kernel under TCG needs time.
+# KASAN and kmemleak need room; a debug kernel under TCG needs time (the
+# full fuzz: about 40 minutes on a busy 2-core machine).
+timeout_s=3000
+[ "$job" = fuzz ] && timeout_s=5400
 KO=$ko VM_OUT=$top/build/vm-debug-$job VM_MEM=${VM_MEM:-3072} \
-	VM_TIMEOUT=${VM_TIMEOUT:-3000} MG_EXTRA_BINS=$extra \
+	VM_TIMEOUT=${VM_TIMEOUT:-$timeout_s} MG_EXTRA_BINS=$extra \
 	bash "$top/scripts/vm.sh" "$job" || true
 echo "modegate: debug $job run in $(($(date +%s) - built)) s" >&2
