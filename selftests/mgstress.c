@@ -38,7 +38,7 @@
  *
  * -U: load the module, submit (and fork children that submit) with
  * deliveries still pending, close, unload at once; CYCLES times.  The
- * module must be unloaded when it starts.
+ * module must not be in use when it starts (it is unloaded first).
  *
  * Prints "result stress ok|fail NAME" lines for the harness, and the seed:
  * the same seed replays each worker's choices (the interleaving is the
