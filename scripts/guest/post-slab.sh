@@ -5,8 +5,8 @@
 # shellcheck disable=SC2034  # rc is the sourcing job's exit status
 # shellcheck disable=SC2154  # verdict comes from the job
 sh /usr/lib/modegate/slab.sh check >/tmp/modegate-slab.out
-while read -r cache before after state; do
-	echo "slab $cache: $before objects before the job, $after after"
+while read -r cache before after slack state; do
+	echo "slab $cache: $before objects before the job, $after after (slack $slack)"
 	if [ "$state" = ok ]; then
 		echo "result harness ok slab_${cache}_back" >"$verdict"
 	else
