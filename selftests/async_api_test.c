@@ -7,7 +7,6 @@
  */
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
-#include <sys/klog.h>
 #include <sys/time.h>
 
 #include "async_test.h"
@@ -589,7 +588,7 @@ TEST_F(dev, every_step_is_traced)
 	};
 	struct modegate_async_completion c[2];
 	struct modegate_async_req r[2];
-	int cpu = self->ncpu - 1, i, len, pfd;
+	int cpu = self->ncpu - 1, i, pfd;
 	char *trace, *klog;
 	uint8_t buf[64];
 
@@ -629,13 +628,8 @@ TEST_F(dev, every_step_is_traced)
 	EXPECT_TEXT(trace, "user_data=4444 cancelled -> %d", -ECANCELED);
 	free(trace);
 
-	len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
-	ASSERT_LT(0, len);
-	klog = malloc(len + 1);
+	klog = mg_read_klog();
 	ASSERT_NE(NULL, klog);
-	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, klog, len);
-	ASSERT_LT(0, len);
-	klog[len] = '\0';
 	EXPECT_TEXT(klog, "ctx=hardirq off=777 len=32 -> 0");
 	EXPECT_TEXT(klog, "ctx=kthread off=777 len=32 -> 32");
 	EXPECT_TEXT(klog, "modegate: async_reap_deliver pid=%d comm=async_api_test ctx=process off=888 len=32 -> 32",

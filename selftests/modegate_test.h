@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/klog.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <linux/modegate.h>
@@ -20,6 +21,26 @@
 static inline int mg_stats(int fd, struct modegate_stats *st)
 {
 	return ioctl(fd, MODEGATE_IOC_STATS, st);
+}
+
+/* The kernel log buffer, NUL-terminated, to free(); NULL if unreadable. */
+static inline char *mg_read_klog(void)
+{
+	int len = klogctl(10 /* SYSLOG_ACTION_SIZE_BUFFER */, NULL, 0);
+	char *buf;
+
+	if (len <= 0)
+		return NULL;
+	buf = malloc(len + 1);
+	if (!buf)
+		return NULL;
+	len = klogctl(3 /* SYSLOG_ACTION_READ_ALL */, buf, len);
+	if (len <= 0) {
+		free(buf);
+		return NULL;
+	}
+	buf[len] = '\0';
+	return buf;
 }
 
 /* Static 32-bit test programs do not link libkmod. */
