@@ -189,6 +189,23 @@ static int submit_batch(int fd, struct batch *b, char *why, size_t wlen)
 	return 0;
 }
 
+/*
+ * A random batch into @mem, submitted on @fd and counted for the worker's
+ * scenario: 0, or -1 when the submit failed (reported).
+ */
+static int start_batch(struct worker *w, int fd, struct batch *b, uint8_t *mem)
+{
+	char why[160];
+
+	make_batch(&w->rng, b, mem, &w->ud, w->ncpu, 1 + pick(&w->rng, MAXK));
+	if (submit_batch(fd, b, why, sizeof(why))) {
+		fail(w, "%s", why);
+		return -1;
+	}
+	stats[w->id][w->sc].reqs += b->nq;
+	return 0;
+}
+
 /* Which request of @b does @c complete?  Once, and only a queued one. */
 static struct modegate_async_req *match(struct worker *w, struct batch *b,
 					const struct modegate_async_completion *c)
@@ -356,7 +373,6 @@ static void sc_munmap(struct worker *w)
 {
 	struct modegate_async_completion c[MAXK];
 	uint8_t *mem = mg_map(MAXK * 2 * page, MAP_PRIVATE);
-	char why[160];
 	struct batch b;
 	int i, got;
 
@@ -365,13 +381,10 @@ static void sc_munmap(struct worker *w)
 		return;
 	}
 	memset(mem, 0, MAXK * 2 * page);	/* present: PIN pins at submit */
-	make_batch(&w->rng, &b, mem, &w->ud, w->ncpu, 1 + pick(&w->rng, MAXK));
-	if (submit_batch(w->fd, &b, why, sizeof(why))) {
-		fail(w, "%s", why);
+	if (start_batch(w, w->fd, &b, mem)) {
 		munmap(mem, MAXK * 2 * page);
 		return;
 	}
-	stats[w->id][w->sc].reqs += b.nq;
 	spin(&w->rng, STRESS_LATENCY);
 	munmap(mem, MAXK * 2 * page);
 	got = collect(w, w->fd, c, b.nq);
@@ -409,17 +422,13 @@ static void sc_close(struct worker *w)
 	size_t area = MAXK * 2 * page;
 	int fd = open(MG_DEV, O_RDWR);
 	bool unmap = pick(&w->rng, 2);
-	char why[160];
 	struct batch b;
 
 	if (fd < 0) {
 		fail(w, "open: %s", strerror(errno));
 		return;
 	}
-	make_batch(&w->rng, &b, w->close_area, &w->ud, w->ncpu, 1 + pick(&w->rng, MAXK));
-	if (submit_batch(fd, &b, why, sizeof(why)))
-		fail(w, "%s", why);
-	stats[w->id][w->sc].reqs += b.nq;
+	start_batch(w, fd, &b, w->close_area);	/* closed either way */
 	spin(&w->rng, STRESS_LATENCY);
 	if (unmap)
 		munmap(w->close_area, area);
@@ -439,19 +448,14 @@ static void sc_cancel(struct worker *w)
 	struct modegate_async_completion c[MAXK];
 	uint8_t *mem = mg_map(MAXK * 2 * page, MAP_PRIVATE);
 	int i, got, ret, cancelled = 0, ecanceled = 0;
-	char why[160];
 	struct batch b;
 
 	if (!mem) {
 		fail(w, "mmap: %s", strerror(errno));
 		return;
 	}
-	make_batch(&w->rng, &b, mem, &w->ud, w->ncpu, 1 + pick(&w->rng, MAXK));
-	if (submit_batch(w->fd, &b, why, sizeof(why))) {
-		fail(w, "%s", why);
+	if (start_batch(w, w->fd, &b, mem))
 		goto out;
-	}
-	stats[w->id][w->sc].reqs += b.nq;
 	spin(&w->rng, STRESS_LATENCY);
 	if (pick(&w->rng, 2))
 		ret = mg_cancel(w->fd, 0, MODEGATE_CANCEL_ALL);
@@ -481,7 +485,6 @@ static void sc_fork(struct worker *w)
 	struct modegate_async_completion c[MAXK];
 	size_t area = MAXK * 2 * page;
 	uint8_t *mem = mg_map(area, MAP_PRIVATE);
-	char why[160];
 	struct batch b;
 	int i, got;
 	pid_t pid;
@@ -492,12 +495,8 @@ static void sc_fork(struct worker *w)
 	}
 	if (pick(&w->rng, 2))
 		memset(mem, 0, area);	/* present pages: fork sees PIN's pins */
-	make_batch(&w->rng, &b, mem, &w->ud, w->ncpu, 1 + pick(&w->rng, MAXK));
-	if (submit_batch(w->fd, &b, why, sizeof(why))) {
-		fail(w, "%s", why);
+	if (start_batch(w, w->fd, &b, mem))
 		goto out;
-	}
-	stats[w->id][w->sc].reqs += b.nq;
 	spin(&w->rng, STRESS_LATENCY);
 	pid = fork();
 	if (pid == 0) {
@@ -553,19 +552,14 @@ static void sc_fdpass(struct worker *w)
 	int fd = open(MG_DEV, O_RDWR), i, nr = 0, nbuf = 0, got;
 	bool keep = pick(&w->rng, 2);
 	struct fdpass_report rep;
-	char why[160];
 	struct batch b;
 
 	if (!mem || fd < 0) {
 		fail(w, "mmap/open: %s", strerror(errno));
 		goto out;
 	}
-	make_batch(&w->rng, &b, mem, &w->ud, w->ncpu, 1 + pick(&w->rng, MAXK));
-	if (submit_batch(fd, &b, why, sizeof(why))) {
-		fail(w, "%s", why);
+	if (start_batch(w, fd, &b, mem))
 		goto out;
-	}
-	stats[w->id][w->sc].reqs += b.nq;
 	for (i = 0; i < b.k; i++) {
 		if (b.r[i].error)
 			continue;
