@@ -70,24 +70,24 @@ endif
 	@bash scripts/tally.sh $(RESULTS)/*
 
 # The debug kernel (scripts/debug/): built once, cached in ~/.cache/modegate.
-check-debug: deps
+# $(call mg_debug_job,JOB,KERNEL-ARGS): run guest/job-JOB.sh on it, tally.
+define mg_debug_job
 	@$(MAKE) --no-print-directory selftests tool
-	@rm -rf build/results-debug && mkdir -p build/results-debug
-	@bash scripts/debug/run.sh debug
-	@cp build/vm-debug-debug/results build/results-debug/vm
-	@bash scripts/tally.sh build/results-debug/*
+	@rm -rf build/results-$(1) && mkdir -p build/results-$(1)
+	@VM_APPEND="$(2)" bash scripts/debug/run.sh $(1)
+	@cp build/vm-debug-$(1)/results build/results-$(1)/vm
+	@bash scripts/tally.sh build/results-$(1)/*
+endef
+
+check-debug: deps
+	$(call mg_debug_job,debug,$(VM_APPEND))
 
 # trinity (unprivileged, on the device's fd) and mgfuzz on the debug kernel.
 FUZZ_TRINITY_CALLS ?= 100000
 FUZZ_CALLS ?= 1000000
 FUZZ_SEED ?= $(shell date +%s)
 fuzz: deps
-	@$(MAKE) --no-print-directory selftests tool
-	@rm -rf build/results-fuzz && mkdir -p build/results-fuzz
-	@VM_APPEND="FUZZ_TRINITY_CALLS=$(FUZZ_TRINITY_CALLS) FUZZ_CALLS=$(FUZZ_CALLS) FUZZ_SEED=$(FUZZ_SEED)" \
-		bash scripts/debug/run.sh fuzz
-	@cp build/vm-debug-fuzz/results build/results-fuzz/vm
-	@bash scripts/tally.sh build/results-fuzz/*
+	$(call mg_debug_job,fuzz,FUZZ_TRINITY_CALLS=$(FUZZ_TRINITY_CALLS) FUZZ_CALLS=$(FUZZ_CALLS) FUZZ_SEED=$(FUZZ_SEED))
 
 # The async lifecycle races, looped for STRESS_SECONDS on the debug kernel,
 # then load/submit/close/unload cycles.
@@ -95,12 +95,7 @@ STRESS_SECONDS ?= 300
 STRESS_WORKERS ?= 4
 STRESS_UNLOAD_CYCLES ?= 100
 stress: deps
-	@$(MAKE) --no-print-directory selftests tool
-	@rm -rf build/results-stress && mkdir -p build/results-stress
-	@VM_APPEND="STRESS_SECONDS=$(STRESS_SECONDS) STRESS_WORKERS=$(STRESS_WORKERS) STRESS_UNLOAD_CYCLES=$(STRESS_UNLOAD_CYCLES) FUZZ_SEED=$(FUZZ_SEED)" \
-		bash scripts/debug/run.sh stress
-	@cp build/vm-debug-stress/results build/results-stress/vm
-	@bash scripts/tally.sh build/results-stress/*
+	$(call mg_debug_job,stress,STRESS_SECONDS=$(STRESS_SECONDS) STRESS_WORKERS=$(STRESS_WORKERS) STRESS_UNLOAD_CYCLES=$(STRESS_UNLOAD_CYCLES) FUZZ_SEED=$(FUZZ_SEED))
 
 # Benchmarks: ratios against baselines measured in the same VM boot.
 bench: deps
