@@ -59,6 +59,7 @@ kbuild_clean() { # kbuild_clean ARGS: build, fail on any warning
 step "checkpatch --strict" checkpatch
 touch module/*.c
 step "W=1 build" kbuild_clean W=1
+step "one-way calls between files" bash scripts/layers.sh
 step "sparse C=2" kbuild_clean C=2 CF="-D__CHECK_ENDIAN__"
 step "shellcheck" shellcheck -x scripts/*.sh scripts/*/*.sh .ci/run
 step "shellcheck (guest)" shellcheck -s sh scripts/guest/init scripts/guest/*.sh

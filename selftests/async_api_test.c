@@ -666,7 +666,9 @@ TEST_F(dev, bad_submit_args)
 	ASSERT_EQ(-EFAULT, mg_submit_raw(self->fd, (void *)-4096L, 1, sizeof(r[0]), 0));
 	ASSERT_EQ(-EFAULT, mg_submit_raw(self->fd, (void *)0xffff888000000000UL, 1,
 					 sizeof(r[0]), 0));
-	ASSERT_EQ(-EFAULT, mg_submit_raw(self->fd, r, 256, 0x7fffffff, 0));
+	/* Elements larger than a page are refused before any is read. */
+	ASSERT_EQ(-E2BIG, mg_submit_raw(self->fd, r, 256, 0x7fffffff, 0));
+	ASSERT_EQ(-E2BIG, mg_submit_raw(self->fd, r, 1, getpagesize() + 8, 0));
 	ASSERT_EQ(-EFAULT, ioctl(self->fd, MODEGATE_IOC_ASYNC_SUBMIT, NULL) ? -errno : 0);
 	ASSERT_QUIESCENT();
 }

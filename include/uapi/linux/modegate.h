@@ -367,7 +367,9 @@ struct modegate_async_wait {
  *	%MODEGATE_CANCEL_ALL).
  * @flags: MODEGATE_CANCEL_* bits.
  * @cancelled: out: requests cancelled; each posts a completion with
- *	-ECANCELED.  A request already being delivered is not cancelled.
+ *	-ECANCELED.  Only requests whose interrupt has not fired yet are
+ *	cancelled: once it fired the device has completed (and a NAIVE demo
+ *	may have written), and the request completes normally.
  */
 struct modegate_async_cancel {
 	__u64 user_data;
@@ -388,13 +390,20 @@ struct modegate_async_eventfd {
 /* &modegate_bystander.flags */
 #define MODEGATE_BYSTANDER_REGISTER	(1U << 0) /* else: unregister */
 
+/* Bystanders registered at once, in all; one more is -ENOSPC. */
+#define MODEGATE_MAX_BYSTANDERS		64
+
 /**
  * struct modegate_bystander - volunteer the calling thread as a bystander
  * @flags: %MODEGATE_BYSTANDER_REGISTER to register, 0 to unregister.
  * @reserved: zero.
  *
  * Only meaningful with the module parameter allow_wrong_process_demo set;
- * -EPERM otherwise.  A registration ends with the fd's release.
+ * -EPERM otherwise.  Consent is the thread's, in the address space it has
+ * now, for submitters with its effective uid: after an exec nothing is
+ * written into it.  A registration ends with the fd's release.  -EBUSY if
+ * the thread is registered already, -ENOSPC beyond
+ * %MODEGATE_MAX_BYSTANDERS.
  */
 struct modegate_bystander {
 	__u32 flags;
