@@ -132,4 +132,4 @@ module_exit(modegate_exit);
 MODULE_LICENSE("GPL");
 MODULE_AUTHOR("The modegate developers");
 MODULE_DESCRIPTION("The user/kernel mode boundary made concrete");
-MODULE_VERSION("1");
+MODULE_VERSION(MODEGATE_VERSION);
