@@ -12,13 +12,19 @@
 #   make lint       checkpatch --strict, sparse C=2, W=1, shellcheck
 #   make deps       install the Debian packages the project needs
 #   make load/unload  on a dev box whose kernel can load modules
+#   make install/uninstall  module, tool, header, man pages, udev, sysusers
+#   make package    DKMS, install, udev group, man pages, .debs; tally line
 
+# DKMS runs "make KERNELRELEASE=<kernel> module": that kernel is KVER.
+ifneq ($(KERNELRELEASE),)
+  KVER := $(KERNELRELEASE)
+endif
 KVER ?= $(shell uname -r)
 ifeq ($(origin KDIR),undefined)
   ifneq ($(wildcard /lib/modules/$(KVER)/build),)
     KDIR := /lib/modules/$(KVER)/build
   else
-    ifeq ($(origin KVER),command line)
+    ifneq ($(filter command line,$(origin KVER))$(KERNELRELEASE),)
       KDIR := /usr/src/linux-headers-$(KVER)
     else
       KVER := $(shell bash scripts/deps.sh >&2; . scripts/lib.sh; unset KVER; mg_kver)
@@ -119,10 +125,66 @@ load: module
 unload:
 	@if [ "$$(id -u)" = 0 ]; then rmmod modegate; else sudo rmmod modegate; fi
 
+# make install [DESTDIR=...] [PREFIX=/usr/local]: the module into
+# /lib/modules/KVER/extra (then depmod, unless DESTDIR), the tool, the uapi
+# header, the man pages, the udev rule and sysusers.d entry (group modegate,
+# /dev/modegate 0660) and an example modprobe.d file.  make uninstall
+# removes the same files.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+UDEVRULESDIR ?= /lib/udev/rules.d
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+MODPROBEDIR ?= /etc/modprobe.d
+MANPAGES := $(wildcard man/*.[0-9])
+# FILE:DIR pairs installed by install-data (mode 0644).
+INSTALL_DATA := include/uapi/linux/modegate.h:$(INCLUDEDIR)/linux \
+	data/60-modegate.rules:$(UDEVRULESDIR) \
+	data/sysusers.conf:$(SYSUSERSDIR)/modegate.conf \
+	data/modprobe.conf:$(MODPROBEDIR)/modegate.conf \
+	$(foreach m,$(MANPAGES),$(m):$(MANDIR)/man$(subst .,,$(suffix $(m))))
+
+install: install-module install-tool install-data
+
+# Distribution kernels do not ship their signing key: sign only with one.
+install-module: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=extra \
+		$(if $(wildcard $(KDIR)/certs/signing_key.pem),,CONFIG_MODULE_SIG_ALL=) \
+		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
+	$(if $(DESTDIR),,depmod -a $(KVER))
+
+install-tool: tool
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(wildcard userspace/modegate userspace/modegate-info32) $(DESTDIR)$(BINDIR)/
+
+# $(call mg_dst,FILE:DIR): where FILE goes; a DIR ending in .conf names
+# the installed file itself.
+mg_src = $(firstword $(subst :, ,$(1)))
+mg_dst = $(DESTDIR)$(if $(filter %.conf,$(lastword $(subst :, ,$(1)))),$(lastword $(subst :, ,$(1))),$(lastword $(subst :, ,$(1)))/$(notdir $(call mg_src,$(1))))
+
+install-data:
+	$(foreach p,$(INSTALL_DATA),install -D -m 0644 $(call mg_src,$(p)) $(call mg_dst,$(p)) &&) true
+
+uninstall:
+	rm -f $(DESTDIR)/lib/modules/$(KVER)/extra/modegate.ko*
+	$(if $(DESTDIR),,depmod -a $(KVER))
+	rm -f $(DESTDIR)$(BINDIR)/modegate $(DESTDIR)$(BINDIR)/modegate-info32
+	rm -f $(foreach p,$(INSTALL_DATA),$(call mg_dst,$(p)))
+
+# DKMS, make install, the udev group in a VM, the man pages and the .debs
+# (scripts/package.sh); ends with a tally line.
+package: deps
+	@$(MAKE) --no-print-directory all
+	@rm -rf build/results-package && mkdir -p build/results-package
+	@bash scripts/package.sh build/results-package/package
+	@bash scripts/tally.sh build/results-package/*
+
 clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C userspace clean
 	$(MAKE) -C selftests clean
 	rm -rf build
 
-.PHONY: all module tool selftests deps shellcheck check check-debug fuzz stress bench demo lint load unload clean
+.PHONY: all module tool selftests deps shellcheck check check-debug fuzz stress bench demo lint load unload clean \
+	install install-module install-tool install-data uninstall package

@@ -9,6 +9,7 @@ pkgs=(
 	qemu-system-x86 busybox-static cpio xz-utils
 	shellcheck sparse liburing-dev trinity
 	flex bison bc libelf-dev libssl-dev dwarves
+	git dkms dpkg-dev debhelper dh-dkms lintian mandoc man-db udev systemd
 )
 [ "$#" -gt 0 ] && pkgs+=("$@")
 
