@@ -323,7 +323,8 @@ static bool modegate_ring_wait_done(struct modegate_ctx *ctx, u32 min)
  * @arg: &struct modegate_async_wait.
  *
  * Return: 0 once @min_complete completions are ready for the caller,
- * -ETIMEDOUT, or -EINTR on a signal.
+ * -ETIMEDOUT, or -EINTR when a signal handler ran (a wake-up with no
+ * handler to run restarts the wait).
  */
 int modegate_ioc_async_wait(struct file *file, void *arg)
 {
@@ -348,8 +349,12 @@ int modegate_ioc_async_wait(struct file *file, void *arg)
 							 ns_to_ktime(w->timeout_ns));
 	if (ret == -ETIME)
 		return -ETIMEDOUT;
+	/*
+	 * Woken by a signal: -EINTR if a handler ran; restarted at once when
+	 * none did (task work such as io_uring's sets signal_pending() too).
+	 */
 	if (ret)
-		return -EINTR;
+		return -ERESTARTNOHAND;
 	w->ready = modegate_ring_ready(ctx);
 	return 0;
 }
