@@ -72,7 +72,6 @@ int mg_get_info(int fd, struct modegate_info *info);
 int mg_get_stats(int fd, struct modegate_stats *st);	/* ioctl or debugfs */
 int mg_param_read(const char *name, char *buf, size_t len);
 int mg_param_write(const char *name, const char *val);
-bool mg_module_loaded(void);
 
 /* Names of ABI constants. */
 const char *mg_strategy_name(unsigned int strategy);

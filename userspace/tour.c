@@ -23,8 +23,8 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <libkmod.h>
 
+#include "kmodload.h"
 #include "mgtool.h"
 
 struct tour {
@@ -782,46 +782,18 @@ static bool tour_step(struct tour *t, int i)
 /* Module parameters as "k=v ..." for a reload, with @extra appended. */
 static void tour_params(char *buf, size_t len, const char *extra)
 {
-	static const char *const names[] = { "node_mode", "store_size", "trace", "max_inflight",
-					      "max_inflight_global" };
+	static const char *const names[] = { MG_MODULE_PARAMS };
 	char v[64];
 	unsigned int i;
 
 	*buf = 0;
 	for (i = 0; i < MG_ARRAY_SIZE(names); i++)
-		if (!mg_param_read(names[i], v, sizeof(v)))
+		if ((!extra || strncmp(extra, names[i], strlen(names[i]))) &&
+		    !mg_param_read(names[i], v, sizeof(v)))
 			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s=%s", *buf ? " " : "",
 				 names[i], v);
 	if (extra)
 		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", *buf ? " " : "", extra);
-}
-
-static int tour_reload(const char *params)
-{
-	struct kmod_ctx *ctx = kmod_new(NULL, NULL);
-	struct kmod_module *mod;
-	struct kmod_list *list = NULL;
-	int ret;
-
-	if (!ctx)
-		return -ENOMEM;
-	ret = kmod_module_new_from_name(ctx, "modegate", &mod);
-	if (!ret) {
-		ret = kmod_module_remove_module(mod, 0);
-		kmod_module_unref(mod);
-	}
-	if (!ret)
-		ret = kmod_module_new_from_lookup(ctx, "modegate", &list);
-	if (!ret && !list)
-		ret = -ENOENT;
-	if (!ret) {
-		mod = kmod_module_get_module(list);
-		ret = kmod_module_insert_module(mod, 0, params);
-		kmod_module_unref(mod);
-	}
-	kmod_module_unref_list(list);
-	kmod_unref(ctx);
-	return ret;
 }
 
 static void tour_on_signal(int sig)
@@ -876,7 +848,7 @@ static int tour_run(int argc, char **argv)
 		if (strcmp(on, "Y") && strcmp(on, "1")) {
 			tour_params(restore_params, sizeof(restore_params), NULL);
 			tour_params(params, sizeof(params), "allow_wrong_process_demo=1");
-			ret = t.root ? tour_reload(params) : -EPERM;
+			ret = t.root ? mg_reload(params) : -EPERM;
 			if (ret) {
 				out_error(-ret, "reloading the module with allow_wrong_process_demo=1",
 					  "--bystander needs root, the module loaded and " MG_DEV " closed");
@@ -910,7 +882,7 @@ static int tour_run(int argc, char **argv)
 	mg_restore_all();
 	mg_sys_close(t.fd);
 	if (restore_params[0]) {
-		ret = tour_reload(restore_params);
+		ret = mg_reload(restore_params);
 		if (ret)
 			out_error(-ret, "reloading the module with its previous parameters", "%s",
 				  restore_params);
