@@ -41,6 +41,24 @@ static void mg_fill_payload(char *p, size_t len)
 		p[i] = MG_PAYLOAD[i % (sizeof(MG_PAYLOAD) - 1)];
 }
 
+/* Write @len bytes of the payload at offset 0 of the store; 0 or -1 (errno). */
+static int mg_store_payload(int fd, size_t len)
+{
+	char *payload = malloc(len);
+	ssize_t n = -1;
+
+	if (payload) {
+		mg_fill_payload(payload, len);
+		n = mg_sys_pwrite(fd, payload, len, 0);
+		free(payload);
+	} else {
+		errno = ENOMEM;
+	}
+	if (n >= 0 && n != (ssize_t)len)
+		errno = EIO;
+	return n == (ssize_t)len ? 0 : -1;
+}
+
 const char *mg_async_mm_name(const struct modegate_async_completion *c)
 {
 	if (c->ctx_flags & MODEGATE_CTX_IRQ_IDLE)
@@ -155,86 +173,90 @@ static void mg_async_verify(const struct mg_async_opts *o, struct mg_async_run *
 	free(want);
 }
 
-void mg_async_do(int fd, const struct mg_async_opts *o, struct mg_async_run *r)
+/* The spinner's process and the pipes and shared flag that steer it. */
+struct mg_spinner {
+	pid_t pid;
+	int report_fd;			/* its setup result, then its report */
+	int go_fd;			/* "g": the submit is done, spin */
+	volatile int *stop;		/* shared page: set to end the spin */
+};
+
+/*
+ * Fork the spinner (pinned to r->spinner_cpu, this process to another CPU)
+ * and wait for its setup; 0, or r->err and r->failed set.
+ */
+static int mg_spinner_start(int fd, const struct mg_async_opts *o, struct mg_async_run *r,
+			    char *bufs, size_t span, struct mg_spinner *sp)
 {
-	long psize = sysconf(_SC_PAGESIZE);
-	size_t stride = (o->len + psize - 1) / psize * psize;
-	size_t span = stride * o->nr;
-	struct mg_spinner_report rep;
-	struct modegate_async_submit s;
-	int pfd[2] = { -1, -1 }, gofd[2] = { -1, -1 };
-	volatile int *stop;
-	cpu_set_t saved;
-	char *bufs, *payload;
-	unsigned int i;
-	int ret;
+	int pfd[2], gofd[2], setup, ret;
+	long ncpus = mg_ncpus();
 
-	memset(r, 0, sizeof(*r));
-	r->origin = getpid();
-	r->spinner_cpu = r->self_cpu = -1;
-	sched_getaffinity(0, sizeof(saved), &saved);
-	r->reqs = calloc(o->nr, sizeof(*r->reqs));
-	r->comps = calloc(o->nr, sizeof(*r->comps));
-	payload = malloc(o->len);
-	bufs = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	stop = mmap(NULL, psize, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-	if (!r->reqs || !r->comps || !payload || bufs == MAP_FAILED || stop == MAP_FAILED) {
-		r->err = -ENOMEM;
-		r->failed = "memory";
-		free(payload);
-		if (bufs != MAP_FAILED)
-			munmap(bufs, span);
-		if (stop != MAP_FAILED)
-			munmap((void *)stop, psize);
-		return;
+	r->spinner_cpu = o->cpu >= 0 ? o->cpu : ncpus - 1;
+	if (ncpus > 1) {
+		r->self_cpu = r->spinner_cpu ? 0 : 1;
+		mg_pin_cpu(r->self_cpu);
 	}
-	memset(bufs, '.', span);
-
-	/* What the device will "read": the payload at offset 0 of the store. */
-	mg_fill_payload(payload, o->len);
-	if (mg_sys_pwrite(fd, payload, o->len, 0) != (ssize_t)o->len) {
+	sp->stop = mmap(NULL, sizeof(int), PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+			-1, 0);
+	if (sp->stop == MAP_FAILED || pipe2(pfd, O_CLOEXEC) || pipe2(gofd, O_CLOEXEC)) {
 		r->err = -errno;
-		r->failed = "writing the payload into the store";
-		goto out;
+		r->failed = "pipe";
+		return r->err;
 	}
-
-	if (o->spinner) {
-		long ncpus = mg_ncpus();
-		int setup;
-
-		r->spinner_cpu = o->cpu >= 0 ? o->cpu : ncpus - 1;
-		if (ncpus > 1) {
-			r->self_cpu = r->spinner_cpu ? 0 : 1;
-			mg_pin_cpu(r->self_cpu);
-		}
-		if (pipe2(pfd, O_CLOEXEC) || pipe2(gofd, O_CLOEXEC)) {
-			r->err = -errno;
-			r->failed = "pipe";
-			goto out;
-		}
-		fflush(stdout);
-		r->spinner = fork();
-		if (r->spinner < 0) {
-			r->err = -errno;
-			r->failed = "fork";
-			goto out;
-		}
-		if (!r->spinner) {
-			close(pfd[0]);
-			close(gofd[1]);
-			mg_spinner(fd, o->bystander, r->spinner_cpu, bufs, span, stop, gofd[0],
-				   pfd[1]);
-		}
-		close(pfd[1]);
-		close(gofd[0]);
-		pfd[1] = gofd[0] = -1;
-		ret = mg_read_full(pfd[0], &setup, sizeof(setup), MG_PIPE_TIMEOUT_MS);
-		if (ret || setup) {
-			r->err = ret ? ret : setup;
-			r->failed = o->bystander ? "registering the bystander" : "starting the spinner";
-			goto out_spinner;
-		}
+	fflush(stdout);
+	sp->pid = fork();
+	if (!sp->pid) {
+		close(pfd[0]);
+		close(gofd[1]);
+		mg_spinner(fd, o->bystander, r->spinner_cpu, bufs, span, sp->stop, gofd[0], pfd[1]);
 	}
+	close(pfd[1]);
+	close(gofd[0]);
+	sp->report_fd = pfd[0];
+	sp->go_fd = gofd[1];
+	if (sp->pid < 0) {
+		r->err = -errno;
+		r->failed = "fork";
+		return r->err;
+	}
+	r->spinner = sp->pid;
+	ret = mg_read_full(sp->report_fd, &setup, sizeof(setup), MG_PIPE_TIMEOUT_MS);
+	if (ret || setup) {
+		r->err = ret ? ret : setup;
+		r->failed = o->bystander ? "registering the bystander" : "starting the spinner";
+	}
+	return r->err;
+}
+
+/* Stop the spinner, take its report into @r, and free what start set up. */
+static void mg_spinner_stop(struct mg_spinner *sp, struct mg_async_run *r)
+{
+	struct mg_spinner_report rep;
+
+	if (sp->pid > 0) {
+		*sp->stop = 1;
+		close(sp->go_fd);	/* ends its wait for go, if it still waits */
+		sp->go_fd = -1;
+		if (!mg_read_full(sp->report_fd, &rep, sizeof(rep), MG_PIPE_TIMEOUT_MS)) {
+			r->bystander_changed = rep.changed;
+			memcpy(r->bystander_saw, rep.saw, sizeof(r->bystander_saw));
+			r->child_sys = rep.sys;
+		}
+		mg_wait_child(sp->pid, MG_PIPE_TIMEOUT_MS);
+	}
+	if (sp->report_fd >= 0)
+		close(sp->report_fd);
+	if (sp->go_fd >= 0)
+		close(sp->go_fd);
+	if (sp->stop && sp->stop != MAP_FAILED)
+		munmap((void *)sp->stop, sizeof(int));
+}
+
+/* The requests: one buffer each, @stride apart; strategies in turn for "all". */
+static void mg_async_fill(const struct mg_async_opts *o, struct mg_async_run *r, char *bufs,
+			  size_t stride)
+{
+	unsigned int i;
 
 	for (i = 0; i < o->nr; i++) {
 		struct modegate_async_req *q = &r->reqs[i];
@@ -248,20 +270,27 @@ void mg_async_do(int fd, const struct mg_async_opts *o, struct mg_async_run *r)
 		q->cpu = o->spinner ? r->spinner_cpu : o->cpu;
 		q->flags = q->strategy == MODEGATE_STRAT_NAIVE ? o->req_flags : 0;
 	}
-	memset(&s, 0, sizeof(s));
-	s.reqs = (uintptr_t)r->reqs;
-	s.nr = o->nr;
-	s.req_size = sizeof(*r->reqs);
+}
+
+/* Submit r->reqs, let the spinner go, and collect every completion. */
+static void mg_async_submit(int fd, const struct mg_async_opts *o, struct mg_async_run *r,
+			    const struct mg_spinner *sp)
+{
+	struct modegate_async_submit s = {
+		.reqs = (uintptr_t)r->reqs, .nr = o->nr, .req_size = sizeof(*r->reqs),
+	};
+	int ret;
+
 	r->submit_ns = mg_now_ns();
 	ret = mg_ioc(fd, MODEGATE_IOC_ASYNC_SUBMIT, &s);
 	r->submit_end_ns = mg_now_ns();
 	r->submit_ns = r->submit_end_ns - r->submit_ns;
-	if (r->spinner > 0)
-		mg_write_full(gofd[1], "g", 1);
+	if (sp->pid > 0)
+		mg_write_full(sp->go_fd, "g", 1);
 	if (ret < 0) {
 		r->err = ret;
 		r->failed = "MODEGATE_IOC_ASYNC_SUBMIT";
-		goto out_spinner;
+		return;
 	}
 	r->queued = s.queued;
 	ret = mg_async_collect(fd, r, o->latency_ns * 2 + 10000000000ULL);
@@ -273,33 +302,42 @@ void mg_async_do(int fd, const struct mg_async_opts *o, struct mg_async_run *r)
 		r->failed = "collecting the completions";
 		mg_ioc(fd, MODEGATE_IOC_ASYNC_CANCEL, &cancel);
 	}
-	mg_async_verify(o, r, bufs, stride);
+}
 
-out_spinner:
-	if (r->spinner > 0) {
-		*stop = 1;
-		close(gofd[1]);		/* ends its wait for go, if it still waits */
-		gofd[1] = -1;
-		if (!mg_read_full(pfd[0], &rep, sizeof(rep), MG_PIPE_TIMEOUT_MS)) {
-			r->bystander_changed = rep.changed;
-			memcpy(r->bystander_saw, rep.saw, sizeof(r->bystander_saw));
-			r->child_sys = rep.sys;
-		}
-		mg_wait_child(r->spinner, MG_PIPE_TIMEOUT_MS);
+void mg_async_do(int fd, const struct mg_async_opts *o, struct mg_async_run *r)
+{
+	long psize = sysconf(_SC_PAGESIZE);
+	size_t stride = (o->len + psize - 1) / psize * psize;
+	size_t span = stride * o->nr;
+	struct mg_spinner sp = { .report_fd = -1, .go_fd = -1 };
+	cpu_set_t saved;
+	char *bufs;
+
+	memset(r, 0, sizeof(*r));
+	r->origin = getpid();
+	r->spinner_cpu = r->self_cpu = -1;
+	sched_getaffinity(0, sizeof(saved), &saved);
+	r->reqs = calloc(o->nr, sizeof(*r->reqs));
+	r->comps = calloc(o->nr, sizeof(*r->comps));
+	bufs = mmap(NULL, span, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (!r->reqs || !r->comps || bufs == MAP_FAILED) {
+		r->err = -ENOMEM;
+		r->failed = "memory";
+		return;
 	}
-out:
-	if (pfd[0] >= 0)
-		close(pfd[0]);
-	if (pfd[1] >= 0)
-		close(pfd[1]);
-	if (gofd[0] >= 0)
-		close(gofd[0]);
-	if (gofd[1] >= 0)
-		close(gofd[1]);
+	memset(bufs, '.', span);
+	/* What the device will "read": the payload at offset 0 of the store. */
+	if (mg_store_payload(fd, o->len)) {
+		r->err = -errno;
+		r->failed = "writing the payload into the store";
+	} else if (!o->spinner || !mg_spinner_start(fd, o, r, bufs, span, &sp)) {
+		mg_async_fill(o, r, bufs, stride);
+		mg_async_submit(fd, o, r, &sp);
+		mg_async_verify(o, r, bufs, stride);
+	}
+	mg_spinner_stop(&sp, r);
 	sched_setaffinity(0, sizeof(saved), &saved);
 	munmap(bufs, span);
-	munmap((void *)stop, psize);
-	free(payload);
 }
 
 void mg_async_free(struct mg_async_run *r)
