@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * modegate async: seed 002's scenario.  Submit reads that return at once;
- * the simulated device interrupt fires later on whatever task is running
- * on its CPU; the data reaches this process's buffer through its captured
- * address space (or, with NAIVE, the module reports whose address space a
- * careless driver would have written into).
+ * modegate async: the asynchronous read of modegate(7).  Submit reads that
+ * return at once; the simulated device interrupt fires later on whatever
+ * task is running on its CPU; the data reaches this process's buffer
+ * through its captured address space (or, with NAIVE, the module reports
+ * whose address space a careless driver would have written into).
  *
  * --spinner runs a busy process pinned to the interrupt's CPU, so that the
  * interrupted task is visibly another process; --bystander also registers
@@ -340,6 +340,18 @@ void mg_async_do(int fd, const struct mg_async_opts *o, struct mg_async_run *r)
 	munmap(bufs, span);
 }
 
+/* mg_async_do(); with @tr, the run's own trace events into @j. */
+void mg_async_traced(int fd, const struct mg_async_opts *o, struct mg_async_run *r,
+		     struct mg_trace *tr, struct mg_journey *j)
+{
+	if (tr)
+		mg_trace_clear(tr);
+	mg_async_do(fd, o, r);
+	memset(j, 0, sizeof(*j));
+	if (tr)
+		mg_trace_snapshot(tr, mg_journey_line, j);
+}
+
 void mg_async_free(struct mg_async_run *r)
 {
 	free(r->reqs);
@@ -410,7 +422,8 @@ static void mg_naive_explain(const struct mg_async_run *r)
 	}
 }
 
-static int async_run(int argc, char **argv)
+/* The command line into @o (and @svg); 0, or the usage error's exit code. */
+static int async_parse(int argc, char **argv, struct mg_async_opts *o, const char **svg)
 {
 	static const struct option opts[] = {
 		{ "count", required_argument, NULL, 'n' },
@@ -420,108 +433,150 @@ static int async_run(int argc, char **argv)
 		{ "len", required_argument, NULL, 'L' },
 		{ "spinner", no_argument, NULL, 'S' },
 		{ "bystander", no_argument, NULL, 'B' },
+		{ "svg", required_argument, NULL, 'G' },
 		{ NULL, 0, NULL, 0 },
 	};
+	const struct mg_cmd *cmd = &mg_cmd_async;
+	bool nr_given = false;
+	uint64_t v;
+	int c;
+
+	while ((c = mg_getopt(argc, argv, cmd, "n:s:l:c:L:SB", opts)) != -1) {
+		if (c == 'n' && (mg_parse_u64(optarg, &v) || !v || v > 4096))
+			return mg_usage_error(cmd, "--count is 1 to 4096");
+		if (c == 'n')
+			o->nr = v;
+		nr_given |= c == 'n';
+		if (c == 's')
+			o->strategy = strcmp(optarg, "all") ? mg_strategy_parse(optarg) : 0;
+		if (c == 's' && o->strategy < 0)
+			return mg_usage_error(cmd, "unknown strategy '%s'", optarg);
+		if (c == 'l' && mg_parse_duration_ns(optarg, &o->latency_ns))
+			return mg_usage_error(cmd, "bad --latency '%s'", optarg);
+		if (c == 'c' && strcmp(optarg, "any") &&
+		    (mg_parse_u64(optarg, &v) || v >= (uint64_t)mg_ncpus()))
+			return mg_usage_error(cmd, "--cpu is 'any' or 0 to %ld", mg_ncpus() - 1);
+		if (c == 'c')
+			o->cpu = strcmp(optarg, "any") ? (int)v : MODEGATE_CPU_ANY;
+		if (c == 'L' && (mg_parse_u64(optarg, &o->len) || !o->len))
+			return mg_usage_error(cmd, "bad --len '%s'", optarg);
+		o->spinner |= c == 'S' || c == 'B';
+		if (c == 'B') {
+			o->bystander = true;
+			o->strategy = MODEGATE_STRAT_NAIVE;
+			o->req_flags = MODEGATE_REQ_DEMO_WRONG_PROCESS;
+		}
+		if (c == 'G')
+			*svg = optarg;
+	}
+	if (optind < argc)
+		return mg_usage_error(cmd, "unexpected argument '%s'", argv[optind]);
+	if (!o->strategy && !nr_given)
+		o->nr = MODEGATE_STRAT_MAX;
+	return 0;
+}
+
+/* What the run did; MG_EXIT_OK or MG_EXIT_FAIL. */
+static int async_report(const struct mg_async_opts *o, const struct mg_async_run *r)
+{
+	int rc = MG_EXIT_OK;
+	char t1[32], t2[32];
+	unsigned int i;
+
+	out_u64("origin_pid", r->origin);
+	if (r->spinner > 0) {
+		out_u64(o->bystander ? "bystander_pid" : "spinner_pid", r->spinner);
+		out_u64("spinner_cpu", r->spinner_cpu);
+		out_comment("a busy process pinned where the interrupt fires");
+	}
+	out_u64("requests", o->nr);
+	out_u64("queued", r->queued);
+	out_u64("latency_ns", o->latency_ns);
+	out_u64("submit_ns", r->submit_ns);
+	mg_fmt_ns(t1, sizeof(t1), r->submit_ns);
+	mg_fmt_ns(t2, sizeof(t2), o->latency_ns);
+	out_comment("the submit returned after %s; the device takes %s", t1, t2);
+	for (i = 0; i < r->queued && i < o->nr; i++)
+		if (r->reqs[i].error) {
+			out_error(-r->reqs[i].error, "request refused", "request %u", i + 1);
+			rc = MG_EXIT_FAIL;
+		}
+	if (r->err) {
+		if (mg_unsupported(r->err))
+			mg_ioc_fail(MODEGATE_IOC_ASYNC_SUBMIT, r->err);
+		else
+			out_error(-r->err, r->failed, NULL);
+		rc = MG_EXIT_FAIL;
+	}
+	if (r->nr_comps) {
+		mg_async_table(r);
+		out_u64("delivered", r->delivered);
+		out_u64("verified", r->verified);
+		out_comment("buffers holding exactly what they should (the payload, or untouched)");
+		if (r->verified != (int)r->nr_comps)
+			rc = MG_EXIT_FAIL;
+		mg_naive_explain(r);
+	}
+	if (o->bystander && r->spinner > 0) {
+		out_bool("bystander_written", r->bystander_changed);
+		if (r->bystander_changed)
+			out_str("bystander_saw", "%s", r->bystander_saw);
+	}
+	return rc;
+}
+
+/* The run drawn into @path from its trace events; MG_EXIT_OK or _FAIL. */
+static int async_svg(const char *path, const struct mg_async_opts *o,
+		     const struct mg_async_run *r, const struct mg_journey *j)
+{
+	const struct mg_svg_panel panel = {
+		o->bystander ? "NAIVE requests, the spinner registered as bystander" :
+		o->strategy ? "Asynchronous reads" : "Asynchronous reads, one per strategy",
+		r, j, o->bystander,
+	};
+	int ret = mg_svg_write(path, &panel, 1);
+
+	if (ret) {
+		out_error(-ret, "writing the picture", "%s", path);
+		return MG_EXIT_FAIL;
+	}
+	out_str("svg", "%s", path);
+	out_comment("the requests' journeys, from %u trace events", j->nev);
+	return MG_EXIT_OK;
+}
+
+static int async_run(int argc, char **argv)
+{
 	struct mg_async_opts o = {
 		.nr = 4, .strategy = MODEGATE_STRAT_ADOPT_MM, .latency_ns = 10000000,
 		.cpu = MODEGATE_CPU_ANY, .len = 64,
 	};
+	const char *svg = NULL;
 	struct mg_async_run r;
-	char t1[32], t2[32];
-	bool nr_given = false;
-	int c, fd, rc = MG_EXIT_OK;
-	unsigned int i;
-	uint64_t v;
+	struct mg_journey j;
+	struct mg_trace tr;
+	int fd, rc, ret;
 
-	while ((c = mg_getopt(argc, argv, &mg_cmd_async, "n:s:l:c:L:SB", opts)) != -1) {
-		switch (c) {
-		case 'n':
-			if (mg_parse_u64(optarg, &v) || !v || v > 4096)
-				return mg_usage_error(&mg_cmd_async, "--count is 1 to 4096");
-			o.nr = v;
-			nr_given = true;
-			break;
-		case 's':
-			o.strategy = strcmp(optarg, "all") ? mg_strategy_parse(optarg) : 0;
-			if (o.strategy < 0)
-				return mg_usage_error(&mg_cmd_async, "unknown strategy '%s'", optarg);
-			break;
-		case 'l':
-			if (mg_parse_duration_ns(optarg, &o.latency_ns))
-				return mg_usage_error(&mg_cmd_async, "bad --latency '%s'", optarg);
-			break;
-		case 'c':
-			if (!strcmp(optarg, "any"))
-				o.cpu = MODEGATE_CPU_ANY;
-			else if (mg_parse_u64(optarg, &v) || v >= (uint64_t)mg_ncpus())
-				return mg_usage_error(&mg_cmd_async, "--cpu is 'any' or 0 to %ld",
-						      mg_ncpus() - 1);
-			else
-				o.cpu = v;
-			break;
-		case 'L':
-			if (mg_parse_u64(optarg, &o.len) || !o.len)
-				return mg_usage_error(&mg_cmd_async, "bad --len '%s'", optarg);
-			break;
-		case 'S':
-			o.spinner = true;
-			break;
-		case 'B':
-			o.spinner = o.bystander = true;
-			o.strategy = MODEGATE_STRAT_NAIVE;
-			o.req_flags = MODEGATE_REQ_DEMO_WRONG_PROCESS;
-			break;
-		}
-	}
-	if (optind < argc)
-		return mg_usage_error(&mg_cmd_async, "unexpected argument '%s'", argv[optind]);
-	if (!o.strategy && !nr_given)
-		o.nr = MODEGATE_STRAT_MAX;
-
+	rc = async_parse(argc, argv, &o, &svg);
+	if (rc)
+		return rc;
 	out_begin();
 	fd = mg_dev_open(O_RDWR);
 	if (fd < 0)
 		return out_end(MG_EXIT_NODEV);
-	mg_async_do(fd, &o, &r);
-	out_u64("origin_pid", r.origin);
-	if (r.spinner > 0) {
-		out_u64(o.bystander ? "bystander_pid" : "spinner_pid", r.spinner);
-		out_u64("spinner_cpu", r.spinner_cpu);
-		out_comment("a busy process pinned where the interrupt fires");
+	ret = svg ? mg_trace_start(&tr, false) : 0;
+	if (ret) {
+		out_error(-ret, "tracefs", "--svg needs root, tracefs and the module's trace events");
+		mg_trace_stop(&tr);
+		mg_sys_close(fd);
+		return out_end(MG_EXIT_FAIL);
 	}
-	out_u64("requests", o.nr);
-	out_u64("queued", r.queued);
-	out_u64("latency_ns", o.latency_ns);
-	out_u64("submit_ns", r.submit_ns);
-	mg_fmt_ns(t1, sizeof(t1), r.submit_ns);
-	mg_fmt_ns(t2, sizeof(t2), o.latency_ns);
-	out_comment("the submit returned after %s; the device takes %s", t1, t2);
-	for (i = 0; i < r.queued && i < o.nr; i++)
-		if (r.reqs[i].error) {
-			out_error(-r.reqs[i].error, "request refused", "request %u", i + 1);
-			rc = MG_EXIT_FAIL;
-		}
-	if (r.err) {
-		if (mg_unsupported(r.err))
-			mg_ioc_fail(MODEGATE_IOC_ASYNC_SUBMIT, r.err);
-		else
-			out_error(-r.err, r.failed, NULL);
+	mg_async_traced(fd, &o, &r, svg ? &tr : NULL, &j);
+	if (svg)
+		mg_trace_stop(&tr);
+	rc = async_report(&o, &r);
+	if (svg && async_svg(svg, &o, &r, &j))
 		rc = MG_EXIT_FAIL;
-	}
-	if (r.nr_comps) {
-		mg_async_table(&r);
-		out_u64("delivered", r.delivered);
-		out_u64("verified", r.verified);
-		out_comment("buffers holding exactly what they should (the payload, or untouched)");
-		if (r.verified != (int)r.nr_comps)
-			rc = MG_EXIT_FAIL;
-		mg_naive_explain(&r);
-	}
-	if (o.bystander && r.spinner > 0) {
-		out_bool("bystander_written", r.bystander_changed);
-		if (r.bystander_changed)
-			out_str("bystander_saw", "%s", r.bystander_saw);
-	}
 	mg_async_free(&r);
 	mg_sys_close(fd);
 	return out_end(rc);
@@ -529,7 +584,7 @@ static int async_run(int argc, char **argv)
 
 const struct mg_cmd mg_cmd_async = {
 	.name = "async",
-	.args = "[-n N] [--strategy S|all] [--latency T] [--cpu C|any] [--len N] [--spinner] [--bystander]",
+	.args = "[-n N] [--strategy S|all] [--latency T] [--cpu C|any] [--len N] [--spinner] [--bystander] [--svg FILE]",
 	.summary = "submit asynchronous reads and show the context each completed in",
 	.help = "  -n, --count N        requests (default 4; 5 with --strategy all)\n"
 		"  -s, --strategy S     adopt_mm (default), pin, remote, buffered, naive, or\n"
@@ -542,6 +597,9 @@ const struct mg_cmd mg_cmd_async = {
 		"      --bystander      NAIVE requests with the wrong-process demo, the spinner\n"
 		"                       registered as bystander (module parameter\n"
 		"                       allow_wrong_process_demo=1 needed)\n"
+		"      --svg FILE       draw the requests' journeys from their trace events (a\n"
+		"                       private tracefs instance; root): a lane per CPU, the\n"
+		"                       tasks on it, each submit, interrupt, delivery, reap\n"
 		"The table: the interrupted task (pid/comm), whether its address space is\n"
 		"the origin's, who delivered the data, the result and the latencies.\n",
 	.run = async_run,
