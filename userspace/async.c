@@ -476,12 +476,10 @@ static int async_parse(int argc, char **argv, struct mg_async_opts *o, const cha
 	return 0;
 }
 
-/* What the run did; MG_EXIT_OK or MG_EXIT_FAIL. */
-static int async_report(const struct mg_async_opts *o, const struct mg_async_run *r)
+/* Who took part in the run, and how long the submit and the device took. */
+void mg_async_header(const struct mg_async_opts *o, const struct mg_async_run *r)
 {
-	int rc = MG_EXIT_OK;
 	char t1[32], t2[32];
-	unsigned int i;
 
 	out_u64("origin_pid", r->origin);
 	if (r->spinner > 0) {
@@ -496,6 +494,15 @@ static int async_report(const struct mg_async_opts *o, const struct mg_async_run
 	mg_fmt_ns(t1, sizeof(t1), r->submit_ns);
 	mg_fmt_ns(t2, sizeof(t2), o->latency_ns);
 	out_comment("the submit returned after %s; the device takes %s", t1, t2);
+}
+
+/* What the run did; MG_EXIT_OK or MG_EXIT_FAIL. */
+static int async_report(const struct mg_async_opts *o, const struct mg_async_run *r)
+{
+	int rc = MG_EXIT_OK;
+	unsigned int i;
+
+	mg_async_header(o, r);
 	for (i = 0; i < r->queued && i < o->nr; i++)
 		if (r->reqs[i].error) {
 			out_error(-r->reqs[i].error, "request refused", "request %u", i + 1);
@@ -582,25 +589,21 @@ static int async_run(int argc, char **argv)
 	return out_end(rc);
 }
 
-const struct mg_cmd mg_cmd_async = {
-	.name = "async",
-	.args = "[-n N] [--strategy S|all] [--latency T] [--cpu C|any] [--len N] [--spinner] [--bystander] [--svg FILE]",
-	.summary = "submit asynchronous reads and show the context each completed in",
-	.help = "  -n, --count N        requests (default 4; 5 with --strategy all)\n"
-		"  -s, --strategy S     adopt_mm (default), pin, remote, buffered, naive, or\n"
-		"                       all (one request per strategy, in turn)\n"
-		"  -l, --latency T      simulated device latency: 10ms (default), 500us, 1s\n"
-		"  -c, --cpu C          CPU the interrupt fires on (default any)\n"
-		"      --len N          bytes per request (default 64)\n"
-		"      --spinner        a busy process pinned to the interrupt's CPU (the last\n"
-		"                       one unless --cpu), so the interrupt lands on it\n"
-		"      --bystander      NAIVE requests with the wrong-process demo, the spinner\n"
-		"                       registered as bystander (module parameter\n"
-		"                       allow_wrong_process_demo=1 needed)\n"
-		"      --svg FILE       draw the requests' journeys from their trace events (a\n"
-		"                       private tracefs instance; root): a lane per CPU, the\n"
-		"                       tasks on it, each submit, interrupt, delivery, reap\n"
-		"The table: the interrupted task (pid/comm), whether its address space is\n"
-		"the origin's, who delivered the data, the result and the latencies.\n",
-	.run = async_run,
-};
+MG_COMMAND(async, "[-n N] [--strategy S|all] [--latency T] [--cpu C|any] [--len N] [--spinner] [--bystander] [--svg FILE]",
+	   "submit asynchronous reads and show the context each completed in",
+	   "  -n, --count N        requests (default 4; 5 with --strategy all)\n"
+	   "  -s, --strategy S     adopt_mm (default), pin, remote, buffered, naive, or\n"
+	   "                       all (one request per strategy, in turn)\n"
+	   "  -l, --latency T      simulated device latency: 10ms (default), 500us, 1s\n"
+	   "  -c, --cpu C          CPU the interrupt fires on (default any)\n"
+	   "      --len N          bytes per request (default 64)\n"
+	   "      --spinner        a busy process pinned to the interrupt's CPU (the last\n"
+	   "                       one unless --cpu), so the interrupt lands on it\n"
+	   "      --bystander      NAIVE requests with the wrong-process demo, the spinner\n"
+	   "                       registered as bystander (module parameter\n"
+	   "                       allow_wrong_process_demo=1 needed)\n"
+	   "      --svg FILE       draw the requests' journeys from their trace events (a\n"
+	   "                       private tracefs instance; root): a lane per CPU, the\n"
+	   "                       tasks on it, each submit, interrupt, delivery, reap\n"
+	   "The table: the interrupted task (pid/comm), whether its address space is\n"
+	   "the origin's, who delivered the data, the result and the latencies.\n");

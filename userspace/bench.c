@@ -251,14 +251,10 @@ out:
 	return out_end(rc);
 }
 
-const struct mg_cmd mg_cmd_bench = {
-	.name = "bench",
-	.args = "[--time T] [--sizes 4K,64K,1M]",
-	.summary = "store throughput and ioctl cost, as ratios to baselines of the same run",
-	.help = "  -t, --time T       time per measurement (default 200ms)\n"
-		"  -s, --sizes LIST   block sizes (default 4K,64K,1M; capped at the store)\n"
-		"Baselines: read(2) of /dev/zero (the same crossing, the kernel's fastest\n"
-		"copy to user), memcpy in user space, getppid() (a bare system call).\n"
-		"Overwrites the store while it runs and puts its contents back.\n",
-	.run = bench_run,
-};
+MG_COMMAND(bench, "[--time T] [--sizes 4K,64K,1M]",
+	   "store throughput and ioctl cost, as ratios to baselines of the same run",
+	   "  -t, --time T       time per measurement (default 200ms)\n"
+	   "  -s, --sizes LIST   block sizes (default 4K,64K,1M; capped at the store)\n"
+	   "Baselines: read(2) of /dev/zero (the same crossing, the kernel's fastest\n"
+	   "copy to user), memcpy in user space, getppid() (a bare system call).\n"
+	   "Overwrites the store while it runs and puts its contents back.\n");

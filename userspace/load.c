@@ -132,25 +132,17 @@ static int unload_run(int argc, char **argv)
 	return out_end(MG_EXIT_OK);
 }
 
-const struct mg_cmd mg_cmd_load = {
-	.name = "load",
-	.args = "[--file MODULE.ko] [param=value...]",
-	.summary = "load the module through libkmod",
-	.help = "  -f, --file MODULE.ko  insert this file instead of the installed module\n"
-		"  param=value           module parameters: node_mode=0666, store_size=BYTES,\n"
-		"                        trace=1, max_inflight=N, max_inflight_global=N,\n"
-		"                        max_inflight_user=N, allow_wrong_process_demo=1\n"
-		"The installed module is loaded as modprobe loads it: options from\n"
-		"/etc/modprobe.d apply (then these), dependencies first.  When it is not\n"
-		"installed: ../modegate.ko next to this tool's directory (the build tree).\n"
-		"Needs root, a kernel that can load modules, and the module not loaded yet.\n",
-	.run = load_run,
-};
+MG_COMMAND(load, "[--file MODULE.ko] [param=value...]",
+	   "load the module through libkmod",
+	   "  -f, --file MODULE.ko  insert this file instead of the installed module\n"
+	   "  param=value           module parameters: node_mode=0666, store_size=BYTES,\n"
+	   "                        trace=1, max_inflight=N, max_inflight_global=N,\n"
+	   "                        max_inflight_user=N, allow_wrong_process_demo=1\n"
+	   "The installed module is loaded as modprobe loads it: options from\n"
+	   "/etc/modprobe.d apply (then these), dependencies first.  When it is not\n"
+	   "installed: ../modegate.ko next to this tool's directory (the build tree).\n"
+	   "Needs root, a kernel that can load modules, and the module not loaded yet.\n");
 
-const struct mg_cmd mg_cmd_unload = {
-	.name = "unload",
-	.args = "",
-	.summary = "unload the module (refused while " MG_DEV " is open)",
-	.help = "",
-	.run = unload_run,
-};
+MG_COMMAND(unload, "",
+	   "unload the module (refused while " MG_DEV " is open)",
+	   "");

@@ -34,6 +34,10 @@ struct mg_cmd {
 	int (*run)(int argc, char **argv);
 };
 
+/* Define mg_cmd_NAME, run by NAME_run(): MG_COMMAND(NAME, args, summary, help); */
+#define MG_COMMAND(cname, synopsis, oneline, text) \
+	const struct mg_cmd mg_cmd_##cname = { #cname, synopsis, oneline, text, cname##_run }
+
 extern const struct mg_cmd mg_cmd_load, mg_cmd_unload, mg_cmd_info, mg_cmd_probe,
 	mg_cmd_vaspace, mg_cmd_async, mg_cmd_trace, mg_cmd_stats, mg_cmd_tour,
 	mg_cmd_bench;
@@ -175,6 +179,7 @@ struct mg_trace;
 struct mg_journey;
 void mg_async_traced(int fd, const struct mg_async_opts *o, struct mg_async_run *r,
 		     struct mg_trace *tr, struct mg_journey *j);
+void mg_async_header(const struct mg_async_opts *o, const struct mg_async_run *r);
 void mg_async_table(const struct mg_async_run *r);
 void mg_async_free(struct mg_async_run *r);
 const char *mg_async_mm_name(const struct modegate_async_completion *c);

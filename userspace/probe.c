@@ -271,21 +271,17 @@ static int probe_run(int argc, char **argv)
 	return out_end(rc);
 }
 
-const struct mg_cmd mg_cmd_probe = {
-	.name = "probe",
-	.args = "[--op to|from] [--len N] ADDRESS|PRESET|all",
-	.summary = "let the kernel copy to/from an address and classify what happened",
-	.help = "  -o, --op to|from  copy_to_user (writes 0xA5 bytes, default) or copy_from_user\n"
-		"  -l, --len N       bytes to copy (default 64)\n"
-		"presets (the tool arranges the memory and knows the expected outcome):\n"
-		"  ok        a writable buffer of this process          -> OK\n"
-		"  null      address 0                                  -> FAULT, EFAULT\n"
-		"  kernel    " "0xffff888000000000, the kernel's half       -> NOT_USER, EFAULT\n"
-		"  unmapped  a hole between two mapped pages            -> FAULT, EFAULT\n"
-		"  readonly  a PROT_READ page (to_user)                 -> READONLY, EFAULT\n"
-		"  spanning  the second half of the buffer unmapped     -> PARTIAL, EFAULT\n"
-		"  toobig    len = max_probe_len + 1                    -> TOO_BIG\n"
-		"  all       every preset\n"
-		"Exits 1 when a preset's outcome is not the expected one.\n",
-	.run = probe_run,
-};
+MG_COMMAND(probe, "[--op to|from] [--len N] ADDRESS|PRESET|all",
+	   "let the kernel copy to/from an address and classify what happened",
+	   "  -o, --op to|from  copy_to_user (writes 0xA5 bytes, default) or copy_from_user\n"
+	   "  -l, --len N       bytes to copy (default 64)\n"
+	   "presets (the tool arranges the memory and knows the expected outcome):\n"
+	   "  ok        a writable buffer of this process          -> OK\n"
+	   "  null      address 0                                  -> FAULT, EFAULT\n"
+	   "  kernel    " "0xffff888000000000, the kernel's half       -> NOT_USER, EFAULT\n"
+	   "  unmapped  a hole between two mapped pages            -> FAULT, EFAULT\n"
+	   "  readonly  a PROT_READ page (to_user)                 -> READONLY, EFAULT\n"
+	   "  spanning  the second half of the buffer unmapped     -> PARTIAL, EFAULT\n"
+	   "  toobig    len = max_probe_len + 1                    -> TOO_BIG\n"
+	   "  all       every preset\n"
+	   "Exits 1 when a preset's outcome is not the expected one.\n");

@@ -580,8 +580,8 @@ static void step_async_concurrent(struct tour *t, struct tour_async *ta,
 {
 	bool before_irq = true, origin_ok = true;
 	struct mg_async_run *r;
-	char a[32], b[32];
 	unsigned int i;
+	char a[32];
 
 	out_say("1. Submit four reads (one per delivering strategy) and return at once; a busy");
 	out_say("   process, mg-spinner, is pinned to the CPU where the device interrupt fires.");
@@ -589,14 +589,8 @@ static void step_async_concurrent(struct tour *t, struct tour_async *ta,
 		       mg_hit_other);
 	if (!r)
 		return;
-	out_u64("origin_pid", r->origin);
-	out_u64("spinner_pid", r->spinner);
-	out_u64("spinner_cpu", r->spinner_cpu);
-	out_u64("submit_ns", r->submit_ns);
-	out_u64("latency_ns", o->latency_ns);
+	mg_async_header(o, r);
 	mg_fmt_ns(a, sizeof(a), r->submit_ns);
-	mg_fmt_ns(b, sizeof(b), o->latency_ns);
-	out_comment("the submit took %s; the device takes %s", a, b);
 	for (i = 0; i < r->nr_comps; i++) {
 		const struct modegate_async_completion *c = &r->comps[i];
 
@@ -952,21 +946,17 @@ static int tour_run(int argc, char **argv)
 	return out_end(out_claims_failed() ? MG_EXIT_FAIL : MG_EXIT_OK);
 }
 
-const struct mg_cmd mg_cmd_tour = {
-	.name = "tour",
-	.args = "[--step N] [--bystander] [--svg DIR] [--list]",
-	.summary = "a guided walk through user and kernel mode, measured live",
-	.help = "  -s, --step N     run step N only (1 to 7; --list names them)\n"
-		"  -b, --bystander  as root: reload the module with allow_wrong_process_demo=1\n"
-		"                   for the tour (and back afterwards), to show a careless\n"
-		"                   driver writing into the wrong process\n"
-		"      --svg DIR    draw the async step's requests (from their trace events)\n"
-		"                   as DIR/async.svg: a lane per CPU, the tasks on it, and\n"
-		"                   each request's submit, interrupt, delivery and reap\n"
-		"  -l, --list       list the steps\n"
-		"Each step demonstrates one idea of modegate(7), prints what it did,\n"
-		"what it measured, the system calls it made to the device (checked against\n"
-		"the module's counters) and the kernel log lines it caused, and asserts its\n"
-		"claims.  Exit 1 when a claim does not hold on this machine.\n",
-	.run = tour_run,
-};
+MG_COMMAND(tour, "[--step N] [--bystander] [--svg DIR] [--list]",
+	   "a guided walk through user and kernel mode, measured live",
+	   "  -s, --step N     run step N only (1 to 7; --list names them)\n"
+	   "  -b, --bystander  as root: reload the module with allow_wrong_process_demo=1\n"
+	   "                   for the tour (and back afterwards), to show a careless\n"
+	   "                   driver writing into the wrong process\n"
+	   "      --svg DIR    draw the async step's requests (from their trace events)\n"
+	   "                   as DIR/async.svg: a lane per CPU, the tasks on it, and\n"
+	   "                   each request's submit, interrupt, delivery and reap\n"
+	   "  -l, --list       list the steps\n"
+	   "Each step demonstrates one idea of modegate(7), prints what it did,\n"
+	   "what it measured, the system calls it made to the device (checked against\n"
+	   "the module's counters) and the kernel log lines it caused, and asserts its\n"
+	   "claims.  Exit 1 when a claim does not hold on this machine.\n");

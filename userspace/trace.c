@@ -184,7 +184,14 @@ int mg_trace_start(struct mg_trace *t, bool follow)
 /* Empty the instance's buffer (before a run whose events are wanted alone). */
 int mg_trace_clear(struct mg_trace *t)
 {
-	return mg_trace_set(t, "trace", "");
+	char p[192];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/trace", t->dir);
+	fd = open(p, O_WRONLY | O_TRUNC | O_CLOEXEC);	/* the truncation clears */
+	if (fd < 0)
+		return -errno;
+	return close(fd) ? -errno : 0;
 }
 
 /* Call @fn on each event line the instance's buffer holds now. */
@@ -433,17 +440,13 @@ static int trace_run(int argc, char **argv)
 	return out_end(rc);
 }
 
-const struct mg_cmd mg_cmd_trace = {
-	.name = "trace",
-	.args = "[--count N] [--timeout T] [--raw] [-- COMMAND [ARGS...]]",
-	.summary = "follow the module's trace events live (tracefs events/modegate)",
-	.help = "  -n, --count N    stop after N events\n"
-		"  -t, --timeout T  stop after T (default 10s without --count or COMMAND;\n"
-		"                   0: until ^C, on a terminal)\n"
-		"  -r, --raw        the trace_pipe lines as they are\n"
-		"  -- COMMAND       run COMMAND and trace until it exits\n"
-		"Reads a private tracefs instance (instances/modegate-PID) with only\n"
-		"events/modegate enabled, removed on exit or ^C: another tracer is not\n"
-		"disturbed.  Needs root and the module loaded.\n",
-	.run = trace_run,
-};
+MG_COMMAND(trace, "[--count N] [--timeout T] [--raw] [-- COMMAND [ARGS...]]",
+	   "follow the module's trace events live (tracefs events/modegate)",
+	   "  -n, --count N    stop after N events\n"
+	   "  -t, --timeout T  stop after T (default 10s without --count or COMMAND;\n"
+	   "                   0: until ^C, on a terminal)\n"
+	   "  -r, --raw        the trace_pipe lines as they are\n"
+	   "  -- COMMAND       run COMMAND and trace until it exits\n"
+	   "Reads a private tracefs instance (instances/modegate-PID) with only\n"
+	   "events/modegate enabled, removed on exit or ^C: another tracer is not\n"
+	   "disturbed.  Needs root and the module loaded.\n");

@@ -363,15 +363,11 @@ static int vaspace_run(int argc, char **argv)
 	return out_end(rc);
 }
 
-const struct mg_cmd mg_cmd_vaspace = {
-	.name = "vaspace",
-	.args = "[--pages N] [--touch shuffled|linear|none] [--fork]",
-	.summary = "translate a range of the tool's own memory to physical pages",
-	.help = "  -n, --pages N    pages to map and translate (default 8)\n"
-		"  -t, --touch HOW  write the pages in shuffled (default) or linear order,\n"
-		"                   or not at all (then nothing is present)\n"
-		"  -f, --fork       fork: the same virtual address in two processes, on one\n"
-		"                   page until the child writes, then on two\n"
-		"Frame numbers are shown to CAP_SYS_ADMIN only; page_id always.\n",
-	.run = vaspace_run,
-};
+MG_COMMAND(vaspace, "[--pages N] [--touch shuffled|linear|none] [--fork]",
+	   "translate a range of the tool's own memory to physical pages",
+	   "  -n, --pages N    pages to map and translate (default 8)\n"
+	   "  -t, --touch HOW  write the pages in shuffled (default) or linear order,\n"
+	   "                   or not at all (then nothing is present)\n"
+	   "  -f, --fork       fork: the same virtual address in two processes, on one\n"
+	   "                   page until the child writes, then on two\n"
+	   "Frame numbers are shown to CAP_SYS_ADMIN only; page_id always.\n");
