@@ -573,10 +573,8 @@ static int async_run(int argc, char **argv)
 		return out_end(MG_EXIT_NODEV);
 	ret = svg ? mg_trace_start(&tr, false) : 0;
 	if (ret) {
-		out_error(-ret, "tracefs", "--svg needs root, tracefs and the module's trace events");
-		mg_trace_stop(&tr);
 		mg_sys_close(fd);
-		return out_end(MG_EXIT_FAIL);
+		return out_end(mg_trace_fail(&tr, ret));
 	}
 	mg_async_traced(fd, &o, &r, svg ? &tr : NULL, &j);
 	if (svg)

@@ -231,6 +231,7 @@ struct mg_trace_event {
 	int pid, cpu;
 };
 int mg_trace_start(struct mg_trace *t, bool follow);	/* 0 or -errno (ENODEV: no events) */
+int mg_trace_fail(struct mg_trace *t, int err);	/* explains; the exit code */
 int mg_trace_clear(struct mg_trace *t);
 int mg_trace_snapshot(struct mg_trace *t, void (*fn)(char *line, void *ctx), void *ctx);
 int mg_trace_read(struct mg_trace *t, int timeout_ms, void (*fn)(char *line, void *ctx),

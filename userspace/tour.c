@@ -847,6 +847,57 @@ static void tour_on_signal(int sig)
 	_exit(128 + sig);
 }
 
+static int tour_list(void)
+{
+	int i;
+
+	out_array("steps", "");
+	for (i = 0; i < TOUR_NSTEPS; i++)
+		out_str(NULL, "%d %-9s %s (modegate(7): %s)", i + 1, tour_steps[i].name,
+			tour_steps[i].title, tour_steps[i].see);
+	out_close();
+	return out_end(MG_EXIT_OK);
+}
+
+/*
+ * --bystander: reload the module with allow_wrong_process_demo=1 unless it
+ * is on; @restore (empty if nothing to put back) gets the old parameters.
+ */
+static void tour_enable_bystander(struct tour *t, char *restore, size_t len)
+{
+	char on[8] = "", params[600];
+	int ret;
+
+	mg_param_read("allow_wrong_process_demo", on, sizeof(on));
+	if (!strcmp(on, "Y") || !strcmp(on, "1"))
+		return;
+	tour_params(restore, len, NULL);
+	tour_params(params, sizeof(params), "allow_wrong_process_demo=1");
+	ret = t->root ? mg_reload(params) : -EPERM;
+	if (ret) {
+		out_error(-ret, "reloading the module with allow_wrong_process_demo=1",
+			  "--bystander needs root, the module loaded and " MG_DEV " closed");
+		restore[0] = 0;
+	} else {
+		out_str("reloaded_with", "%s", params);
+	}
+}
+
+/* Every step, or step @only. */
+static void tour_steps_run(struct tour *t, int only, int *ran, int *passed)
+{
+	int i;
+
+	out_array("steps", "");
+	for (i = 0; i < TOUR_NSTEPS; i++) {
+		if (only && only != i + 1)
+			continue;
+		(*ran)++;
+		*passed += tour_step(t, i);
+	}
+	out_close();
+}
+
 static int tour_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -857,8 +908,8 @@ static int tour_run(int argc, char **argv)
 		{ NULL, 0, NULL, 0 },
 	};
 	struct tour t = { .fd = -1 };
-	char restore_params[512] = "", params[600];
-	int c, i, only = 0, ret, passed = 0, ran = 0;
+	char restore_params[512] = "";
+	int c, only = 0, ret, passed = 0, ran = 0;
 	bool list = false;
 	uint64_t v;
 
@@ -879,35 +930,14 @@ static int tour_run(int argc, char **argv)
 	if (optind < argc)
 		return mg_usage_error(&mg_cmd_tour, "unexpected argument '%s'", argv[optind]);
 	out_begin();
-	if (list) {
-		out_array("steps", "");
-		for (i = 0; i < TOUR_NSTEPS; i++)
-			out_str(NULL, "%d %-9s %s (modegate(7): %s)", i + 1, tour_steps[i].name,
-				tour_steps[i].title, tour_steps[i].see);
-		out_close();
-		return out_end(MG_EXIT_OK);
-	}
+	if (list)
+		return tour_list();
 	t.root = geteuid() == 0;
 	signal(SIGINT, tour_on_signal);
 	signal(SIGTERM, tour_on_signal);
 
-	if (t.bystander) {
-		char on[8] = "";
-
-		mg_param_read("allow_wrong_process_demo", on, sizeof(on));
-		if (strcmp(on, "Y") && strcmp(on, "1")) {
-			tour_params(restore_params, sizeof(restore_params), NULL);
-			tour_params(params, sizeof(params), "allow_wrong_process_demo=1");
-			ret = t.root ? mg_reload(params) : -EPERM;
-			if (ret) {
-				out_error(-ret, "reloading the module with allow_wrong_process_demo=1",
-					  "--bystander needs root, the module loaded and " MG_DEV " closed");
-				restore_params[0] = 0;
-			} else {
-				out_str("reloaded_with", "%s", params);
-			}
-		}
-	}
+	if (t.bystander)
+		tour_enable_bystander(&t, restore_params, sizeof(restore_params));
 	t.fd = mg_dev_open(O_RDWR);
 	if (t.fd < 0)
 		return out_end(MG_EXIT_NODEV);
@@ -921,14 +951,7 @@ static int tour_run(int argc, char **argv)
 	else
 		out_str("trace_param", "1 for the tour (restored afterwards)");
 
-	out_array("steps", "");
-	for (i = 0; i < TOUR_NSTEPS; i++) {
-		if (only && only != i + 1)
-			continue;
-		ran++;
-		passed += tour_step(&t, i);
-	}
-	out_close();
+	tour_steps_run(&t, only, &ran, &passed);
 	mg_restore_all();
 	mg_sys_close(t.fd);
 	if (restore_params[0]) {

@@ -181,6 +181,21 @@ int mg_trace_start(struct mg_trace *t, bool follow)
 	return 0;
 }
 
+/* Explain why mg_trace_start() failed, undo it; the exit code. */
+int mg_trace_fail(struct mg_trace *t, int err)
+{
+	if (err == -ENOENT)
+		out_error(-err, "tracefs", "mount it: mount -t tracefs nodev /sys/kernel/tracing");
+	else if (err == -ENODEV)
+		out_error(ENOENT, "events/modegate", "the module is not loaded ('modegate load')");
+	else if (err == -EACCES || err == -EPERM)
+		out_error(-err, "tracefs", "tracing needs root");
+	else
+		out_error(-err, "tracefs", NULL);
+	mg_trace_stop(t);
+	return err == -ENODEV ? MG_EXIT_NODEV : MG_EXIT_FAIL;
+}
+
 /* Empty the instance's buffer (before a run whose events are wanted alone). */
 int mg_trace_clear(struct mg_trace *t)
 {
@@ -346,6 +361,40 @@ static void trace_line(char *line, void *ctx)
 	out_close();
 }
 
+/*
+ * Print events until a signal, @timeout_ns (0: none), st->limit events, or
+ * shortly after @child (0: none) exited; a child still running is stopped.
+ */
+static int trace_follow(struct mg_trace *t, struct trace_state *st, uint64_t timeout_ns,
+			pid_t child)
+{
+	uint64_t deadline = timeout_ns ? mg_now_ns() + timeout_ns : 0, drain_until = 0;
+	int ret, rc = MG_EXIT_OK, status;
+
+	while (!mg_stop_requested() && !(st->limit && st->seen >= st->limit)) {
+		uint64_t now = mg_now_ns();
+
+		if ((deadline && now >= deadline) || (drain_until && now >= drain_until))
+			break;
+		ret = mg_trace_read(t, 100, trace_line, st);
+		if (ret < 0) {
+			out_error(-ret, "trace_pipe", NULL);
+			rc = MG_EXIT_FAIL;
+			break;
+		}
+		if (child > 0 && !drain_until && waitpid(child, &status, WNOHANG) == child) {
+			drain_until = mg_now_ns() + 300000000;	/* the last events */
+			if (!WIFEXITED(status) || WEXITSTATUS(status))
+				rc = MG_EXIT_FAIL;
+		}
+	}
+	if (child > 0 && !drain_until) {
+		kill(child, SIGTERM);
+		waitpid(child, &status, 0);
+	}
+	return rc;
+}
+
 static int trace_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -357,11 +406,11 @@ static int trace_run(int argc, char **argv)
 	static const char *const cols[] = { "time", "cpu", "task", "event", "details" };
 	static const int widths[] = { 14, 3, 20, 22, 0 };
 	struct trace_state st = { 0 };
-	uint64_t timeout_ns = 0, deadline, v, drain_until = 0;
+	uint64_t timeout_ns = 0, v;
 	bool timeout_given = false;
 	struct mg_trace t;
 	pid_t child = 0;
-	int c, ret, rc = MG_EXIT_OK, status;
+	int c, ret, rc;
 
 	while ((c = mg_getopt(argc, argv, &mg_cmd_trace, "n:t:r", opts)) != -1) {
 		if (c == 'n' && (mg_parse_u64(optarg, &v) || !v))
@@ -384,18 +433,8 @@ static int trace_run(int argc, char **argv)
 	out_begin();
 	mg_catch_stop_signals();
 	ret = mg_trace_start(&t, true);
-	if (ret) {
-		if (ret == -ENOENT)
-			out_error(-ret, "tracefs", "mount it: mount -t tracefs nodev /sys/kernel/tracing");
-		else if (ret == -ENODEV)
-			out_error(ENOENT, "events/modegate", "the module is not loaded ('modegate load')");
-		else if (ret == -EACCES || ret == -EPERM)
-			out_error(-ret, "tracefs", "tracing needs root");
-		else
-			out_error(-ret, "tracefs", NULL);
-		mg_trace_stop(&t);
-		return out_end(ret == -ENODEV ? MG_EXIT_NODEV : MG_EXIT_FAIL);
-	}
+	if (ret)
+		return out_end(mg_trace_fail(&t, ret));
 	if (optind < argc) {
 		fflush(stdout);
 		child = fork();
@@ -408,32 +447,9 @@ static int trace_run(int argc, char **argv)
 	}
 	out_str("tracefs", "%s", t.dir);
 	out_table_stream("events", cols, widths, MG_ARRAY_SIZE(cols));
-	deadline = timeout_ns ? mg_now_ns() + timeout_ns : 0;
-	while (!mg_stop_requested() && !(st.limit && st.seen >= st.limit)) {
-		uint64_t now = mg_now_ns();
-
-		if (deadline && now >= deadline)
-			break;
-		if (drain_until && now >= drain_until)
-			break;
-		ret = mg_trace_read(&t, 100, trace_line, &st);
-		if (ret < 0) {
-			out_error(-ret, "trace_pipe", NULL);
-			rc = MG_EXIT_FAIL;
-			break;
-		}
-		if (child > 0 && !drain_until && waitpid(child, &status, WNOHANG) == child) {
-			drain_until = mg_now_ns() + 300000000;	/* the last events */
-			if (!WIFEXITED(status) || WEXITSTATUS(status))
-				rc = MG_EXIT_FAIL;
-		}
-	}
+	rc = trace_follow(&t, &st, timeout_ns, child);
 	out_close();
 	mg_trace_stop(&t);
-	if (child > 0 && !drain_until) {
-		kill(child, SIGTERM);
-		waitpid(child, &status, 0);
-	}
 	out_u64("events_seen", st.seen);
 	if (mg_stop_requested())
 		out_str("stopped_by", "%s", strsignal(mg_stop_requested()));
