@@ -351,19 +351,14 @@ static int mg_info32(struct tour *t, uint64_t *task_size, unsigned int *cpl,
 	return 0;
 }
 
-static void step_split(struct tour *t)
+/* TASK_SIZE, and where this process's memory lies below it. */
+static void split_task_size(struct tour *t)
 {
-	uint64_t ts = t->info.task_size, ts32 = 0;
-	struct modegate_stats before, after;
-	struct mg_probe_case pc;
-	unsigned int cpl32 = 0, flags32 = 0;
-	unsigned long stack32 = 0;
+	uint64_t ts = t->info.task_size;
 	bool la57 = ts > (1ULL << 47);
-	struct mg_fault f;
-	char size[32], buf[16];
 	void *m, *hi = MAP_FAILED;
-	int local, ret, err;
-	ssize_t r;
+	char size[32];
+	int local;
 
 	mg_fmt_bytes(size, sizeof(size), (double)ts);
 	out_hex("task_size", ts);
@@ -388,6 +383,17 @@ static void step_split(struct tour *t)
 		if (hi != MAP_FAILED)
 			munmap(hi, 4096);
 	}
+}
+
+/* The kernel's half: out of reach of the tool, refused as a user buffer. */
+static void split_kernel_address(struct tour *t)
+{
+	struct modegate_stats before, after;
+	struct mg_probe_case pc;
+	struct mg_fault f;
+	char buf[16];
+	int ret, err;
+	ssize_t r;
 
 	/* The tool itself touching the kernel's half. */
 	mg_try(mg_do_read, MG_KERNEL_ADDR, &f);
@@ -428,6 +434,16 @@ static void step_split(struct tour *t)
 	if (!ret)
 		out_claim(after.reads == before.reads,
 			  "the VFS refused it (access_ok() in vfs_read) before the driver ran: the module counted no read");
+}
+
+/* A 32-bit process's split, from modegate-info32. */
+static void split_32bit(struct tour *t)
+{
+	unsigned int cpl32 = 0, flags32 = 0;
+	unsigned long stack32 = 0;
+	uint64_t ts32 = 0;
+	char size[32];
+	int ret;
 
 	/* A 32-bit process. */
 	ret = mg_info32(t, &ts32, &cpl32, &flags32, &stack32);
@@ -449,6 +465,13 @@ static void step_split(struct tour *t)
 			  "a 32-bit process gets %s here: Linux gives up to 4 GiB on a 64-bit kernel (3 GiB on a 32-bit one); a 2 GiB user space is Windows' default",
 			  size);
 	}
+}
+
+static void step_split(struct tour *t)
+{
+	split_task_size(t);
+	split_kernel_address(t);
+	split_32bit(t);
 }
 
 /* ---- step 6: the kernel validates everything ---- */
@@ -898,7 +921,8 @@ static void tour_steps_run(struct tour *t, int only, int *ran, int *passed)
 	out_close();
 }
 
-static int tour_run(int argc, char **argv)
+/* The command line into @t, @only and @list; 0 or the usage exit code. */
+static int tour_parse(int argc, char **argv, struct tour *t, int *only, bool *list)
 {
 	static const struct option opts[] = {
 		{ "step", required_argument, NULL, 's' },
@@ -907,28 +931,38 @@ static int tour_run(int argc, char **argv)
 		{ "svg", required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct tour t = { .fd = -1 };
-	char restore_params[512] = "";
-	int c, only = 0, ret, passed = 0, ran = 0;
-	bool list = false;
 	uint64_t v;
+	int c;
 
 	while ((c = mg_getopt(argc, argv, &mg_cmd_tour, "s:blg:", opts)) != -1) {
 		if (c == 's' && (mg_parse_u64(optarg, &v) || v < 1 || v > TOUR_NSTEPS))
 			return mg_usage_error(&mg_cmd_tour, "--step is 1 to %d", TOUR_NSTEPS);
 		if (c == 's')
-			only = v;
+			*only = v;
 		else if (c == 'b')
-			t.bystander = true;
+			t->bystander = true;
 		else if (c == 'l')
-			list = true;
+			*list = true;
 		else if (c == 'g')
-			t.svg_dir = optarg;
+			t->svg_dir = optarg;
 	}
-	if (t.svg_dir && mkdir(t.svg_dir, 0755) && errno != EEXIST)
-		return mg_usage_error(&mg_cmd_tour, "--svg %s: %s", t.svg_dir, strerror(errno));
+	if (t->svg_dir && mkdir(t->svg_dir, 0755) && errno != EEXIST)
+		return mg_usage_error(&mg_cmd_tour, "--svg %s: %s", t->svg_dir, strerror(errno));
 	if (optind < argc)
 		return mg_usage_error(&mg_cmd_tour, "unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+static int tour_run(int argc, char **argv)
+{
+	struct tour t = { .fd = -1 };
+	char restore_params[512] = "";
+	int c, only = 0, ret, passed = 0, ran = 0;
+	bool list = false;
+
+	c = tour_parse(argc, argv, &t, &only, &list);
+	if (c)
+		return c;
 	out_begin();
 	if (list)
 		return tour_list();
