@@ -110,7 +110,8 @@ bench: deps
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@bash scripts/vm.sh demo; rc=$$?; cat build/vm-demo/output; exit $$rc
+	@bash scripts/vm.sh demo; rc=$$?; \
+		bash scripts/demo-picture.sh build/vm-demo/output build/demo || rc=1; exit $$rc
 
 matrix: deps
 	@$(MAKE) --no-print-directory tool selftests

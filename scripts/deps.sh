@@ -8,6 +8,7 @@ pkgs=(
 	gcc make libc6-dev gcc-multilib libkmod-dev kmod
 	qemu-system-x86 busybox-static cpio xz-utils
 	shellcheck sparse liburing-dev trinity
+	librsvg2-bin libxml2-utils fonts-dejavu-core
 	flex bison bc libelf-dev libssl-dev dwarves
 	git dkms dpkg-dev debhelper dh-dkms lintian mandoc man-db udev systemd
 )

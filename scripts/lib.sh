@@ -46,20 +46,21 @@ mg_kdir() {
 }
 
 # mg_linux_source: directory with the files modegate takes from Debian's
-# linux-source tarball (kselftest_harness.h, kselftest.h, checkpatch.pl),
-# extracted once into the cache.
+# linux-source tarball (kselftest_harness.h, kselftest.h, checkpatch.pl,
+# kernel-doc), extracted once into the cache (again when a file is missing).
 mg_linux_source() {
 	local tarball dir ver
 	tarball=$(find /usr/src -maxdepth 1 -name 'linux-source-*.tar.xz' | sort -V | tail -n 1)
 	[ -n "$tarball" ] || mg_die "linux-source is not installed: run 'make deps'"
 	ver=$(basename "$tarball" .tar.xz)
 	dir=$MODEGATE_CACHE/$ver-$(stat -c %Y "$tarball")
-	if [ ! -e "$dir/.done" ]; then
+	if [ ! -e "$dir/.done" ] || [ ! -e "$dir/scripts/kernel-doc" ]; then
 		mkdir -p "$dir"
 		tar -C "$dir" --strip-components=1 -xJf "$tarball" \
 			"$ver/tools/testing/selftests/kselftest_harness.h" \
 			"$ver/tools/testing/selftests/kselftest.h" \
 			"$ver/scripts/checkpatch.pl" \
+			"$ver/scripts/kernel-doc" \
 			"$ver/scripts/spelling.txt" \
 			"$ver/scripts/const_structs.checkpatch" ||
 			mg_die "cannot extract from $tarball"
