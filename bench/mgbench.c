@@ -110,59 +110,85 @@ static void sample(const char *fig, unsigned int round, const char *side,
 
 /* ---- store vs tmpfs: the same loop of pread/pwrite at offsets ---------- */
 
-/* MiB/s of @bytes moved in @bs blocks through @fd, or -1. */
-static double mgb_rw(struct mgb *b, int fd, int write, size_t bs, uint64_t bytes,
-		     const char *what)
-{
-	uint64_t t0, n = bytes / bs, i;
-	off_t off = 0;
-	ssize_t r;
+/*
+ * One side of a synchronous figure: @n pread/pwrite of @bs bytes through
+ * @fd at offsets that walk the store (or the file) and wrap, or, with @bs
+ * 0, @n ioctl(MODEGATE_IOC_INFO) calls that must fail with @want_errno
+ * (0: succeed).
+ */
+struct mgb_sync {
+	const char *side;
+	int fd;
+	int write;
+	size_t bs;
+	int want_errno;
+	off_t off;
+};
 
-	t0 = now_ns();
-	for (i = 0; i < n; i++) {
-		r = write ? pwrite(fd, b->buf, bs, off) : pread(fd, b->buf, bs, off);
-		if (r != (ssize_t)bs)
-			return fail(what, "%s of %zu at %lld returned %zd (%s)",
-				    write ? "pwrite" : "pread", bs, (long long)off, r,
-				    r < 0 ? strerror(errno) : "short");
-		off += bs;
-		if ((uint64_t)off + bs > b->cap)
-			off = 0;
-	}
-	return (double)(n * bs) / (1 << 20) / ((now_ns() - t0) / 1e9);
-}
-
-/* ns per call of ioctl(@fd, MODEGATE_IOC_INFO) that must give @want_errno. */
-static double mgb_ioctl(int fd, int want_errno, uint64_t calls,
-			const char *what)
+/* Nanoseconds @s takes for @n operations, or -1. */
+static int64_t mgb_sync_run(struct mgb *b, struct mgb_sync *s, uint64_t n, const char *what)
 {
 	struct modegate_info info;
-	uint64_t t0, i;
-	int r;
+	uint64_t t0 = now_ns(), i;
+	ssize_t r;
 
-	t0 = now_ns();
-	for (i = 0; i < calls; i++) {
-		r = ioctl(fd, MODEGATE_IOC_INFO, &info);
-		if (want_errno ? (r != -1 || errno != want_errno) : r != 0)
-			return fail(what, "ioctl returned %d (%s), expected %s", r,
-				    r ? strerror(errno) : "success",
-				    want_errno ? strerror(want_errno) : "success");
+	for (i = 0; i < n; i++) {
+		if (!s->bs) {
+			r = ioctl(s->fd, MODEGATE_IOC_INFO, &info);
+			if (s->want_errno ? (r != -1 || errno != s->want_errno) : r != 0)
+				return fail(what, "ioctl returned %zd (%s), expected %s", r,
+					    r ? strerror(errno) : "success",
+					    s->want_errno ? strerror(s->want_errno) : "success");
+			continue;
+		}
+		r = s->write ? pwrite(s->fd, b->buf, s->bs, s->off) :
+			       pread(s->fd, b->buf, s->bs, s->off);
+		if (r != (ssize_t)s->bs)
+			return fail(what, "%s of %zu at %lld returned %zd (%s)",
+				    s->write ? "pwrite" : "pread", s->bs, (long long)s->off, r,
+				    r < 0 ? strerror(errno) : "short");
+		s->off += s->bs;
+		if ((uint64_t)s->off + s->bs > b->cap)
+			s->off = 0;
 	}
-	return (double)(now_ns() - t0) / calls;
+	return now_ns() - t0;
 }
 
-/* ns per call of a 1-byte pread/pwrite: the fixed cost of a call. */
-static double mgb_call_ns(struct mgb *b, int fd, int write, uint64_t calls,
-			  const char *what)
+/*
+ * Sides @x and @y of @fig, @ops operations each, in MGB_SLICES slices
+ * that alternate x y y x x y ...: on a shared machine both sides see the
+ * same bursts of load.  Prints MiB/s when @rate, else ns per operation.
+ */
+#define MGB_SLICES 8
+static void mgb_sync_pair(struct mgb *b, const char *fig, unsigned int round,
+			  struct mgb_sync *x, struct mgb_sync *y, uint64_t ops, int rate)
 {
-	uint64_t t0 = now_ns();
+	struct mgb_sync *side[2] = { x, y };
+	uint64_t per = ops / MGB_SLICES ? ops / MGB_SLICES : 1;
+	int64_t ns[2] = { 0, 0 }, t;
+	unsigned int k, j, w;
 
-	if (mgb_rw(b, fd, write, 1, calls, what) < 0)
-		return -1;
-	return (double)(now_ns() - t0) / calls;
+	for (k = 0; k < MGB_SLICES; k++) {
+		for (j = 0; j < 2; j++) {
+			w = j ^ (k & 1) ^ (round & 1);
+			t = mgb_sync_run(b, side[w], per, fig);
+			if (t < 0)
+				return;
+			ns[w] += t;
+		}
+	}
+	for (w = 0; round && w < 2; w++) {
+		double n = (double)per * MGB_SLICES;
+
+		if (rate)
+			sample(fig, round, side[w]->side,
+			       n * side[w]->bs / (1 << 20) / (ns[w] / 1e9), "MiB/s");
+		else
+			sample(fig, round, side[w]->side, ns[w] / n, "ns");
+	}
 }
 
-/* Measure @fn's two sides in alternating order; one sample each. */
+/* Measure two sides in the order the round says; one sample each. */
 #define MGB_PAIR(fig, round, unit, side_a, expr_a, side_b, expr_b)		\
 	do {									\
 		double va_, vb_;						\
@@ -185,6 +211,9 @@ static void mgb_round_sync(struct mgb *b, unsigned int round)
 		const char *tag;
 		size_t bs;
 	} sizes[] = { { "4k", 4096 }, { "64k", 65536 }, { "1m", 1 << 20 } };
+	struct mgb_sync mod = { .side = "modegate", .fd = b->dev };
+	struct mgb_sync tmp = { .side = "tmpfs", .fd = b->tmp };
+	struct mgb_sync null = { .side = "floor", .fd = b->null, .want_errno = ENOTTY };
 	unsigned int i, w;
 	char fig[64];
 
@@ -192,20 +221,19 @@ static void mgb_round_sync(struct mgb *b, unsigned int round)
 		for (w = 0; w < 2; w++) {
 			snprintf(fig, sizeof(fig), "store_%s_%s", w ? "write" : "read",
 				 sizes[i].tag);
-			MGB_PAIR(fig, round, "MiB/s",
-				 "modegate", mgb_rw(b, b->dev, w, sizes[i].bs, b->o.store_bytes, fig),
-				 "tmpfs", mgb_rw(b, b->tmp, w, sizes[i].bs, b->o.store_bytes, fig));
+			mod.write = tmp.write = w;
+			mod.bs = tmp.bs = sizes[i].bs;
+			mgb_sync_pair(b, fig, round, &mod, &tmp, b->o.store_bytes / sizes[i].bs, 1);
 		}
 	}
-	MGB_PAIR("info_ioctl", round, "ns",
-		 "modegate", mgb_ioctl(b->dev, 0, b->o.calls, "info_ioctl"),
-		 "floor", mgb_ioctl(b->null, ENOTTY, b->o.calls, "info_floor"));
+	mod.bs = 0;
+	mgb_sync_pair(b, "info_ioctl", round, &mod, &null, b->o.calls, 0);
 	/* Profile: the fixed cost of one call, without the copy. */
 	for (w = 0; w < 2; w++) {
 		snprintf(fig, sizeof(fig), "call_%s_1b", w ? "write" : "read");
-		MGB_PAIR(fig, round, "ns",
-			 "modegate", mgb_call_ns(b, b->dev, w, b->o.calls, fig),
-			 "tmpfs", mgb_call_ns(b, b->tmp, w, b->o.calls, fig));
+		mod.write = tmp.write = w;
+		mod.bs = tmp.bs = 1;
+		mgb_sync_pair(b, fig, round, &mod, &tmp, b->o.calls, 0);
 	}
 }
 

@@ -161,6 +161,10 @@ END {
 				a[n] = x[n]
 		}
 		u = anchor[i] != "-" ? "x" : unit[i]
+		if (!n && key[i] ~ /^slab_growth/ && meta["slab_requests"] == "0") {
+			printf "| %s | skipped (BENCH_SLAB_REQUESTS=0) | | | %s | n/a |\n", label[i], goaltext(goal[i], u)
+			continue
+		}
 		if (!n) {
 			missing++
 			printf "| %s | n/a | | no samples | %s | n/a |\n", label[i], goaltext(goal[i], u)
