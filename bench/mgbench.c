@@ -598,6 +598,8 @@ static void mgb_slab_growth(struct mgb *b)
 		return;
 	}
 	sample("slab_growth", 1, "modegate", (double)(after - before) / 1024, "KiB");
+	sample("slab_growth_per_req", 1, "modegate",
+	       (double)(after - before) / b->o.slab_requests, "B");
 	sample("slab_growth_requests", 1, "modegate", b->o.slab_requests, "req");
 	sample("slab_growth_rate", 1, "modegate", rate, "req/s");
 	sample("slab_growth_time", 1, "modegate", (t1 - t0) / 1e9, "s");
