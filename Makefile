@@ -8,6 +8,7 @@
 #   make check-debug  the suite on a debug kernel (KASAN, lockdep, kmemleak, ...)
 #   make fuzz       trinity and mgfuzz on the debug kernel
 #   make stress     the async lifecycle races for a set time on the debug kernel
+#   make bench      modegate vs tmpfs, the ENOTTY floor and io_uring (VM)
 #   make matrix     the check job on Debian 6.1, 6.12, 6.12-rt and sid kernels
 #   make lint       checkpatch --strict, sparse C=2, W=1, shellcheck
 #   make deps       install the Debian packages the project needs
@@ -103,10 +104,22 @@ STRESS_UNLOAD_CYCLES ?= 100
 stress: deps
 	$(call mg_debug_job,stress,STRESS_SECONDS=$(STRESS_SECONDS) STRESS_WORKERS=$(STRESS_WORKERS) STRESS_UNLOAD_CYCLES=$(STRESS_UNLOAD_CYCLES) FUZZ_SEED=$(FUZZ_SEED))
 
-# Benchmarks: ratios against baselines measured in the same VM boot.
+# Benchmarks: bench/mgbench against tmpfs, the ENOTTY floor and io_uring in
+# one VM boot; scripts/bench-report.sh makes the table, build/bench.json and
+# the chart (build/bench.svg, .png).  Knobs, passed on only when set:
+# BENCH_ROUNDS (7), BENCH_SLAB_REQUESTS (1000000; 0 skips), BENCH_ASYNC_MS
+# (500 per async measurement), BENCH_CALLS (100000), BENCH_BYTES (32 MiB).
+BENCH_VARS := BENCH_ROUNDS BENCH_SLAB_REQUESTS BENCH_ASYNC_MS BENCH_CALLS BENCH_BYTES
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@bash scripts/vm.sh bench; rc=$$?; cat build/vm-bench/output; exit $$rc
+	@$(MAKE) --no-print-directory -C bench
+	@mkdir -p build
+	@MG_EXTRA_BINS="$(CURDIR)/bench/mgbench" VM_TIMEOUT=$${VM_TIMEOUT:-1800} \
+	VM_APPEND="$(foreach v,$(BENCH_VARS),$(if $($(v)),$(v)=$($(v)))) $(VM_APPEND)" \
+		bash scripts/vm.sh bench >build/bench-vm.log 2>&1; rc=$$?; \
+	cat build/bench-vm.log; \
+	bash scripts/bench-report.sh build/vm-bench/output build build/bench-vm.log || rc=1; \
+	exit $$rc
 
 demo: deps
 	@$(MAKE) --no-print-directory all
@@ -185,6 +198,7 @@ clean:
 	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
 	$(MAKE) -C userspace clean
 	$(MAKE) -C selftests clean
+	$(MAKE) -C bench clean
 	rm -rf build
 
 .PHONY: all module tool selftests deps shellcheck check check-debug fuzz stress bench demo lint load unload clean \

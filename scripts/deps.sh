@@ -7,7 +7,7 @@ pkgs=(
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	gcc make libc6-dev gcc-multilib libkmod-dev kmod
 	qemu-system-x86 busybox-static cpio xz-utils
-	shellcheck sparse liburing-dev trinity
+	shellcheck sparse liburing-dev trinity gnuplot-nox
 	librsvg2-bin libxml2-utils fonts-dejavu-core
 	flex bison bc libelf-dev libssl-dev dwarves
 	git dkms dpkg-dev debhelper dh-dkms lintian mandoc man-db udev systemd
