@@ -9,6 +9,7 @@
 #   make fuzz       trinity and mgfuzz on the debug kernel
 #   make stress     the async lifecycle races for a set time on the debug kernel
 #   make bench      modegate vs tmpfs, the ENOTTY floor and io_uring (VM)
+#   make zoo        classic driver mistakes (labs/), each caught live; tally line
 #   make matrix     the check job on Debian 6.1, 6.12, 6.12-rt and sid kernels
 #   make lint       checkpatch --strict, sparse C=2, W=1, shellcheck
 #   make deps       install the Debian packages the project needs
@@ -103,6 +104,14 @@ STRESS_WORKERS ?= 4
 STRESS_UNLOAD_CYCLES ?= 100
 stress: deps
 	$(call mg_debug_job,stress,STRESS_SECONDS=$(STRESS_SECONDS) STRESS_WORKERS=$(STRESS_WORKERS) STRESS_UNLOAD_CYCLES=$(STRESS_UNLOAD_CYCLES) FUZZ_SEED=$(FUZZ_SEED))
+
+# The zoo of mistakes: each labs/NN-name.patch, applied to a scratch copy
+# of the module, run against the tests that should catch it (scripts/zoo.sh);
+# ZOO="01 05" for some of them.  Fails unless every mistake is caught.
+ZOO ?=
+zoo: deps
+	@$(MAKE) --no-print-directory tool selftests
+	@bash scripts/zoo.sh $(ZOO); bash scripts/tally.sh build/zoo/results
 
 # Benchmarks: bench/mgbench against tmpfs, the ENOTTY floor and io_uring in
 # one VM boot; scripts/bench-report.sh makes the table, build/bench.json and
@@ -201,5 +210,5 @@ clean:
 	$(MAKE) -C bench clean
 	rm -rf build
 
-.PHONY: all module tool selftests deps shellcheck check check-debug fuzz stress bench demo lint load unload clean \
+.PHONY: all module tool selftests deps shellcheck check check-debug fuzz stress zoo bench demo lint load unload clean \
 	install install-module install-tool install-data uninstall package
