@@ -59,23 +59,29 @@ static DEFINE_SPINLOCK(modegate_ctxs_lock);
 struct modegate_user *modegate_user_get(void)
 {
 	kuid_t uid = current_uid();
-	struct modegate_user *u, *new;
+	struct modegate_user *u, *new = NULL;
 
-	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+again:
 	spin_lock(&modegate_users_lock);
 	hash_for_each_possible(modegate_users, u, node, __kuid_val(uid))
 		if (uid_eq(u->uid, uid))
 			goto found;
 	u = new;
-	new = NULL;
 	if (u) {
 		u->uid = uid;
 		hash_add(modegate_users, &u->node, __kuid_val(uid));
+		new = NULL;
 	}
 found:
 	if (u)
 		u->ref++;
 	spin_unlock(&modegate_users_lock);
+	if (!u) {
+		/* First request of this user: allocate outside the lock, look again. */
+		new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+		if (new)
+			goto again;
+	}
 	kfree(new);
 	return u;
 }

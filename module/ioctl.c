@@ -13,6 +13,7 @@
  */
 #include "modegate.h"
 
+#include <linux/indirect_call_wrapper.h>
 #include <linux/uaccess.h>
 
 #include "trace.h"
@@ -93,7 +94,8 @@ long modegate_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		return -EINVAL;
 
 	if (desc->direct) {
-		ret = desc->direct(file, uarg, usize);
+		/* INFO is the hot one: a direct call, not a retpoline. */
+		ret = INDIRECT_CALL_1(desc->direct, modegate_ioc_info, file, uarg, usize);
 		goto out;
 	}
 	memset(&karg, 0, ksize);

@@ -77,25 +77,44 @@ static void modegate_info_init(void)
  * @uarg: the caller's struct.
  * @usize: its size (at least this ABI's; ioctl.c checked).
  *
+ * The hot path of the ABI, so it is written like the kernel's own (signal
+ * frames, rseq): the per-caller fields are computed first, then one
+ * user-access window copies the template and patches them in place -- one
+ * STAC/CLAC pair, no kernel copy of the struct on the stack, no generic
+ * copy_to_user() with its object checks (there is no kernel object here
+ * whose bounds could be wrong: the source is the static template).
+ *
  * Return: 0 or -EFAULT.
  */
 int modegate_ioc_info(struct file *file, void __user *uarg, size_t usize)
 {
+	struct modegate_info __user *u = uarg;
 	struct pt_regs *regs = task_pt_regs(current);
-	struct modegate_info info = modegate_info_template;
+	u32 mode = modegate_info_template.mode_flags;
+	u64 task_size = TASK_SIZE, used = modegate_store_used();
+	u32 cpl = regs->cs & 3;
 
-	info.task_size = TASK_SIZE;
-	info.store_used = modegate_store_used();
-	info.caller_cpl = regs->cs & 3;
 	if (user_mode(regs))
-		info.mode_flags |= MODEGATE_MODE_USER_ENTRY;
+		mode |= MODEGATE_MODE_USER_ENTRY;
 	if (in_compat_syscall())
-		info.mode_flags |= MODEGATE_MODE_COMPAT;
-	if (copy_to_user(uarg, &info, sizeof(info)))
+		mode |= MODEGATE_MODE_COMPAT;
+	if (!user_access_begin(u, sizeof(*u)))
 		return -EFAULT;
-	if (usize > sizeof(info) && clear_user(uarg + sizeof(info), usize - sizeof(info)))
+	unsafe_copy_to_user((void __user *)u, (const void *)&modegate_info_template,
+			    sizeof(*u), efault);
+	unsafe_put_user(task_size, &u->task_size, efault);
+	unsafe_put_user(used, &u->store_used, efault);
+	unsafe_put_user(cpl, &u->caller_cpl, efault);
+	unsafe_put_user(mode, &u->mode_flags, efault);
+	user_access_end();
+	/* A newer, larger struct: the bytes this ABI does not know read 0. */
+	if (usize > sizeof(*u) && clear_user(uarg + sizeof(*u), usize - sizeof(*u)))
 		return -EFAULT;
 	return 0;
+
+efault:
+	user_access_end();
+	return -EFAULT;
 }
 
 /*
