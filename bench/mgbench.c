@@ -526,7 +526,10 @@ static long long mgb_kmem(void)
 	return slab < 0 || vmalloc < 0 ? -1 : (slab + vmalloc) * 1024;
 }
 
-/* Bytes of kernel memory per queued request of @strat into @bytes; 0 or -1. */
+/*
+ * Bytes of kernel memory per queued request of @strat, beyond the data it
+ * holds (BUFFERED's buffer), into @bytes; 0 or -1.
+ */
 static int mgb_mem_per_req(struct mgb *b, __u32 strat, double *bytes, const char *what)
 {
 	struct modegate_async_req reqs[MGB_MAX_QD];
@@ -567,6 +570,9 @@ static int mgb_mem_per_req(struct mgb *b, __u32 strat, double *bytes, const char
 		goto out;
 	}
 	*bytes = (double)(after - before) / MGB_MEM_REQS;
+	/* BUFFERED holds its data in the kernel by design: count what is beyond. */
+	if (strat == MODEGATE_STRAT_BUFFERED)
+		*bytes -= MGB_REQ_LEN;
 	ret = 0;
 out:
 	close(fd);

@@ -55,7 +55,7 @@ figures() {
 		echo "irq_reap_p99_$s|interrupt-to-reap p99, ${s^^} QD 1|irq_reap_$s|p99|-|us|-|-"
 	done
 	for s in $strats; do
-		echo "mem_per_req_$s|kernel memory per queued request, ${s^^}|mem_per_req_$s|modegate|-|B|<=256|-"
+		echo "mem_per_req_$s|kernel memory per queued request beyond its data, ${s^^}|mem_per_req_$s|modegate|-|B|<=256|-"
 	done
 	# "No growth" within the noise: one leaked kmalloc-8 per request would
 	# be 7.6 MiB over 1,000,000; kworkers coming and going move ~0.3 MiB.
