@@ -74,8 +74,8 @@ endif
 define mg_debug_job
 	@$(MAKE) --no-print-directory selftests tool
 	@rm -rf build/results-$(1) && mkdir -p build/results-$(1)
-	@VM_APPEND="$(2)" bash scripts/debug/run.sh $(1)
-	@cp build/vm-debug-$(1)/results build/results-$(1)/vm
+	@VM_KERNEL=debug VM_APPEND="$(2)" bash scripts/vm.sh $(1); \
+		cp build/vm-debug-$(1)/results build/results-$(1)/vm
 	@bash scripts/tally.sh build/results-$(1)/*
 endef
 

@@ -7,7 +7,7 @@ pkgs=(
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	gcc make libc6-dev gcc-multilib libkmod-dev kmod
 	qemu-system-x86 busybox-static cpio xz-utils
-	shellcheck sparse liburing-dev trinity
+	shellcheck sparse liburing-dev trinity rsync
 	flex bison bc libelf-dev libssl-dev dwarves
 )
 [ "$#" -gt 0 ] && pkgs+=("$@")

@@ -3,13 +3,14 @@
 # VM job: benchmarks.  Throughput of the store and the cost of an ioctl, as
 # ratios to baselines measured in the same boot (/dev/zero, getppid), so
 # that numbers from different machines and TCG runs can be compared.
-verdict=${MODEGATE_VERDICT:-/dev/null}
+# shellcheck source=scripts/guest/lib.sh
+. /usr/lib/modegate/lib.sh
 if modprobe modegate && modegate bench && modegate --json bench >/tmp/bench.json; then
 	echo "--- json"
 	cat /tmp/bench.json
-	echo "result bench ok bench" >"$verdict"
+	result bench ok bench
 else
-	echo "result bench fail bench" >"$verdict"
+	result bench fail bench
 	exit 1
 fi
 rmmod modegate
