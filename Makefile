@@ -13,21 +13,10 @@
 #   make deps       install the Debian packages the project needs
 #   make load/unload  on a dev box whose kernel can load modules
 
-KVER ?= $(shell uname -r)
-ifeq ($(origin KDIR),undefined)
-  ifneq ($(wildcard /lib/modules/$(KVER)/build),)
-    KDIR := /lib/modules/$(KVER)/build
-  else
-    ifeq ($(origin KVER),command line)
-      KDIR := /usr/src/linux-headers-$(KVER)
-    else
-      KVER := $(shell bash scripts/deps.sh >&2; . scripts/lib.sh; unset KVER; mg_kver)
-      KDIR := /usr/src/linux-headers-$(KVER)
-      $(info modegate: /lib/modules/$(shell uname -r)/build does not exist; building against $(KDIR))
-    endif
-  endif
-endif
-export KVER
+# Parsing installs nothing and looks nothing up: the kbuild tree (of KVER,
+# else the running kernel, else the newest Debian headers: mg_kver in
+# scripts/lib.sh) is found when a recipe first needs it, after "deps" ran.
+KDIR ?= $(eval KDIR := $$(shell bash -c '. scripts/lib.sh && mg_kdir "$$$$(mg_kver)"'))$(KDIR)
 
 W ?= 1
 HOST ?= 0
@@ -35,13 +24,15 @@ RESULTS := build/results
 
 all: module tool selftests
 
-module:
+module: deps
+	@test -n "$(KDIR)" || { echo "modegate: no kernel build tree (make deps, or set KDIR)"; exit 1; }
+	@echo "modegate: building against $(KDIR)"
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=$(W) modules
 
-tool:
+tool: deps
 	$(MAKE) -C userspace
 
-selftests:
+selftests: deps
 	$(MAKE) -C selftests
 
 deps:
@@ -120,7 +111,7 @@ unload:
 	@if [ "$$(id -u)" = 0 ]; then rmmod modegate; else sudo rmmod modegate; fi
 
 clean:
-	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	$(if $(KDIR),-$(MAKE) -C $(KDIR) M=$(CURDIR) clean)
 	$(MAKE) -C userspace clean
 	$(MAKE) -C selftests clean
 	rm -rf build
