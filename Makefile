@@ -8,15 +8,26 @@
 #   make check-debug  the suite on a debug kernel (KASAN, lockdep, kmemleak, ...)
 #   make fuzz       trinity and mgfuzz on the debug kernel
 #   make stress     the async lifecycle races for a set time on the debug kernel
+#   make bench      modegate vs tmpfs, the ENOTTY floor and io_uring (VM)
+#   make zoo        classic driver mistakes (labs/), each caught live; tally line
 #   make matrix     the check job on Debian 6.1, 6.12, 6.12-rt and sid kernels
 #   make lint       checkpatch --strict, sparse C=2, W=1, shellcheck
 #   make deps       install the Debian packages the project needs
 #   make load/unload  on a dev box whose kernel can load modules
+#   make install/uninstall  module, tool, header, man pages, udev, sysusers
+#   make package    DKMS, install, udev group, man pages, .debs; tally line
 
-# Parsing installs nothing and looks nothing up: the kbuild tree (of KVER,
-# else the running kernel, else the newest Debian headers: mg_kver in
-# scripts/lib.sh) is found when a recipe first needs it, after "deps" ran.
-KDIR ?= $(eval KDIR := $$(shell bash -c '. scripts/lib.sh && mg_kdir "$$$$(mg_kver)"'))$(KDIR)
+# DKMS runs "make KERNELRELEASE=<kernel> module": that kernel is KVER.
+ifneq ($(KERNELRELEASE),)
+  KVER := $(KERNELRELEASE)
+endif
+# Parsing installs nothing and looks nothing up: KVER (else the running
+# kernel, else the newest Debian headers: mg_kver in scripts/lib.sh) and its
+# kbuild tree are found when a recipe first needs them.  Only "make deps"
+# and the targets that run VMs or lint install packages (never a build
+# that DKMS or a package build runs).
+KVER ?= $(eval KVER := $$(shell bash -c '. scripts/lib.sh && mg_kver'))$(KVER)
+KDIR ?= $(eval KDIR := $$(shell bash -c '. scripts/lib.sh && mg_kdir "$(KVER)"'))$(KDIR)
 
 W ?= 1
 HOST ?= 0
@@ -24,15 +35,15 @@ RESULTS := build/results
 
 all: module tool selftests
 
-module: deps
+module:
 	@test -n "$(KDIR)" || { echo "modegate: no kernel build tree (make deps, or set KDIR)"; exit 1; }
 	@echo "modegate: building against $(KDIR)"
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=$(W) modules
 
-tool: deps
+tool:
 	$(MAKE) -C userspace
 
-selftests: deps
+selftests:
 	$(MAKE) -C selftests
 
 deps:
@@ -88,14 +99,35 @@ STRESS_UNLOAD_CYCLES ?= 100
 stress: deps
 	$(call mg_debug_job,stress,STRESS_SECONDS=$(STRESS_SECONDS) STRESS_WORKERS=$(STRESS_WORKERS) STRESS_UNLOAD_CYCLES=$(STRESS_UNLOAD_CYCLES) FUZZ_SEED=$(FUZZ_SEED))
 
-# Benchmarks: ratios against baselines measured in the same VM boot.
+# The zoo of mistakes: each labs/NN-name.patch, applied to a scratch copy
+# of the module, run against the tests that should catch it (scripts/zoo.sh);
+# ZOO="01 05" for some of them.  Fails unless every mistake is caught.
+ZOO ?=
+zoo: deps
+	@$(MAKE) --no-print-directory tool selftests
+	@bash scripts/zoo.sh $(ZOO); bash scripts/tally.sh build/zoo/results
+
+# Benchmarks: bench/mgbench against tmpfs, the ENOTTY floor and io_uring in
+# one VM boot; scripts/bench-report.sh makes the table, build/bench.json and
+# the chart (build/bench.svg, .png).  Knobs, passed on only when set:
+# BENCH_ROUNDS (7), BENCH_SLAB_REQUESTS (1000000; 0 skips), BENCH_ASYNC_MS
+# (500 per async measurement), BENCH_CALLS (100000), BENCH_BYTES (32 MiB).
+BENCH_VARS := BENCH_ROUNDS BENCH_SLAB_REQUESTS BENCH_ASYNC_MS BENCH_CALLS BENCH_BYTES
 bench: deps
 	@$(MAKE) --no-print-directory all
-	@bash scripts/vm.sh bench; rc=$$?; cat build/vm-bench/output; exit $$rc
+	@$(MAKE) --no-print-directory -C bench
+	@mkdir -p build
+	@MG_EXTRA_BINS="$(CURDIR)/bench/mgbench" VM_TIMEOUT=$${VM_TIMEOUT:-1800} \
+	VM_APPEND="$(foreach v,$(BENCH_VARS),$(if $($(v)),$(v)=$($(v)))) $(VM_APPEND)" \
+		bash scripts/vm.sh bench >build/bench-vm.log 2>&1; rc=$$?; \
+	cat build/bench-vm.log; \
+	bash scripts/bench-report.sh build/vm-bench/output build build/bench-vm.log || rc=1; \
+	exit $$rc
 
 demo: deps
 	@$(MAKE) --no-print-directory all
-	@bash scripts/vm.sh demo; rc=$$?; cat build/vm-demo/output; exit $$rc
+	@bash scripts/vm.sh demo; rc=$$?; \
+		bash scripts/demo-picture.sh build/vm-demo/output build/demo || rc=1; exit $$rc
 
 matrix: deps
 	@$(MAKE) --no-print-directory tool selftests
@@ -110,10 +142,67 @@ load: module
 unload:
 	@if [ "$$(id -u)" = 0 ]; then rmmod modegate; else sudo rmmod modegate; fi
 
+# make install [DESTDIR=...] [PREFIX=/usr/local]: the module into
+# /lib/modules/KVER/extra (then depmod, unless DESTDIR), the tool, the uapi
+# header, the man pages, the udev rule and sysusers.d entry (group modegate,
+# /dev/modegate 0660) and an example modprobe.d file.  make uninstall
+# removes the same files.
+PREFIX ?= /usr/local
+BINDIR ?= $(PREFIX)/bin
+INCLUDEDIR ?= $(PREFIX)/include
+MANDIR ?= $(PREFIX)/share/man
+UDEVRULESDIR ?= /lib/udev/rules.d
+SYSUSERSDIR ?= /usr/lib/sysusers.d
+MODPROBEDIR ?= /etc/modprobe.d
+MANPAGES := $(wildcard man/*.[0-9])
+# FILE:DIR pairs installed by install-data (mode 0644).
+INSTALL_DATA := include/uapi/linux/modegate.h:$(INCLUDEDIR)/linux \
+	data/60-modegate.rules:$(UDEVRULESDIR) \
+	data/sysusers.conf:$(SYSUSERSDIR)/modegate.conf \
+	data/modprobe.conf:$(MODPROBEDIR)/modegate.conf \
+	$(foreach m,$(MANPAGES),$(m):$(MANDIR)/man$(subst .,,$(suffix $(m))))
+
+install: install-module install-tool install-data
+
+# Distribution kernels do not ship their signing key: sign only with one.
+install-module: module
+	$(MAKE) -C $(KDIR) M=$(CURDIR) INSTALL_MOD_DIR=extra \
+		$(if $(wildcard $(KDIR)/certs/signing_key.pem),,CONFIG_MODULE_SIG_ALL=) \
+		$(if $(DESTDIR),INSTALL_MOD_PATH=$(DESTDIR)) modules_install
+	$(if $(DESTDIR),,depmod -a $(KVER))
+
+install-tool: tool
+	install -d $(DESTDIR)$(BINDIR)
+	install -m 0755 $(wildcard userspace/modegate userspace/modegate-info32) $(DESTDIR)$(BINDIR)/
+
+# $(call mg_dst,FILE:DIR): where FILE goes; a DIR ending in .conf names
+# the installed file itself.
+mg_src = $(firstword $(subst :, ,$(1)))
+mg_dst = $(DESTDIR)$(if $(filter %.conf,$(lastword $(subst :, ,$(1)))),$(lastword $(subst :, ,$(1))),$(lastword $(subst :, ,$(1)))/$(notdir $(call mg_src,$(1))))
+
+install-data:
+	$(foreach p,$(INSTALL_DATA),install -D -m 0644 $(call mg_src,$(p)) $(call mg_dst,$(p)) &&) true
+
+uninstall:
+	rm -f $(DESTDIR)/lib/modules/$(KVER)/extra/modegate.ko*
+	$(if $(DESTDIR),,depmod -a $(KVER))
+	rm -f $(DESTDIR)$(BINDIR)/modegate $(DESTDIR)$(BINDIR)/modegate-info32
+	rm -f $(foreach p,$(INSTALL_DATA),$(call mg_dst,$(p)))
+
+# DKMS, make install, the udev group in a VM, the man pages and the .debs
+# (scripts/package.sh); ends with a tally line.
+package: deps
+	@$(MAKE) --no-print-directory all
+	@rm -rf build/results-package && mkdir -p build/results-package
+	@bash scripts/package.sh build/results-package/package
+	@bash scripts/tally.sh build/results-package/*
+
 clean:
 	$(if $(KDIR),-$(MAKE) -C $(KDIR) M=$(CURDIR) clean)
 	$(MAKE) -C userspace clean
 	$(MAKE) -C selftests clean
+	$(MAKE) -C bench clean
 	rm -rf build
 
-.PHONY: all module tool selftests deps shellcheck check check-debug fuzz stress bench demo lint load unload clean
+.PHONY: all module tool selftests deps shellcheck check check-debug fuzz stress zoo bench demo lint load unload clean \
+	install install-module install-tool install-data uninstall package

@@ -31,19 +31,33 @@
 #endif
 
 /*
- * The async engine (async.c, deliver.c).
+ * The async engine (async.c, ring.c, deliver.c).
  */
 #include <linux/eventfd.h>
 #include <linux/hrtimer.h>
 #include <linux/mm.h>
 
-/* eventfd_signal() lost its count argument in 6.8: add 1. */
-static inline void modegate_eventfd_signal(struct eventfd_ctx *ctx)
+/* eventfd_signal() lost its count argument in 6.8 (it adds 1): add @n. */
+static inline void modegate_eventfd_signal(struct eventfd_ctx *ctx, unsigned int n)
 {
 #if KERNEL_VERSION(6, 8, 0) <= LINUX_VERSION_CODE
-	eventfd_signal(ctx);
+	while (n--)
+		eventfd_signal(ctx);
 #else
-	eventfd_signal(ctx, 1);
+	eventfd_signal(ctx, n);
+#endif
+}
+
+/* pin_user_pages() lost its vmas argument in 6.5.  mmap_lock held. */
+static inline long modegate_pin_user_pages(unsigned long start,
+					   unsigned long nr_pages,
+					   unsigned int gup_flags,
+					   struct page **pages)
+{
+#if KERNEL_VERSION(6, 5, 0) <= LINUX_VERSION_CODE
+	return pin_user_pages(start, nr_pages, gup_flags, pages);
+#else
+	return pin_user_pages(start, nr_pages, gup_flags, pages, NULL);
 #endif
 }
 

@@ -4,63 +4,78 @@
  * buffer of the process that asked for them, when the "device" completes in
  * an interrupt on whatever thread happens to be running.
  *
- * The interrupt (async.c's timer callback) must not write the buffer: the
- * address the submitter gave is meaningful only in the submitter's address
- * space, and the interrupted task may be any process, a kernel thread or the
- * idle task.  So the callback only queues a work item, and a kworker -- a
+ * The interrupt (async.c) must not write the buffer: the address the
+ * submitter gave is meaningful only in the submitter's address space, and
+ * the interrupted task may be any process, a kernel thread or the idle
+ * task.  So the interrupt only hands the request on, and a kworker -- a
  * kernel thread with no user address space of its own -- delivers, through
  * the address space captured at submit (mmgrab(), as fs/proc/base.c's
  * mem_open() does: the mm, not the task, so an exec after submit cannot
  * redirect the write into the new image).
  *
- * One table entry per strategy; async.c calls the ops:
+ * The bytes go straight from the store to their destination, once: the
+ * store's lock is held across the copy, which is safe because the copy
+ * cannot sleep on user memory (store.c) -- into pinned pages it cannot
+ * fault at all, and into an adopted mm it runs with page faults disabled
+ * and faults in without waiting.  A kworker never waits on user space: a
+ * buffer behind a userfaultfd that nobody answers, or a FUSE mapping, ends
+ * the copy with the bytes written so far, or -EAGAIN if there are none, and
+ * other files' deliveries and the release of this one go on.
+ *
+ * One table entry per MODEGATE_STRAT_*; async.c calls the ops:
  *
  *  ADOPT_MM  The kworker takes a user reference on the captured mm
  *            (mmget_not_zero(): -ESRCH once the process exited or exec'd),
- *            adopts it with kthread_use_mm() and uses plain copy_to_user(),
- *            faults and all -- as vhost and io_uring's old workers do.
+ *            adopts it with kthread_use_mm() -- once for a whole run of
+ *            requests -- and copies from the store with the store's
+ *            single-copy loop, as io_uring's io-wq and f_fs.c do.
  *  PIN       The pages are pinned at submit, in the submitter's own context
- *            (pin_user_pages_fast(FOLL_WRITE)); the kworker writes them
- *            through kmap_local_page() and unpins them dirty.  No
- *            FOLL_LONGTERM: a pin lasts at most the device latency, like an
- *            O_DIRECT bio's.  Pinned anonymous pages stay with the parent
- *            across fork() (the child gets copies).  If the buffer is
- *            unmapped after submit, the bytes land in the pinned pages that
- *            no longer belong to any mapping: invisible, harmless.
+ *            (FOLL_LONGTERM: the pin may last the whole device latency),
+ *            and the kworker copies into them through kmap.  A buffer in a
+ *            shared file mapping other than shmem is refused with
+ *            -EOPNOTSUPP: writeback could clean such a page while it is
+ *            pinned, and the data written through the pin would be lost or
+ *            land in a page the filesystem no longer expects to change.
  *  REMOTE    At completion the kworker pins the captured mm's pages itself
  *            (pin_user_pages_remote() under mmap_read_lock, as ptrace's
- *            access_remote_vm() does), then writes through kmap.
- *  BUFFERED  The kworker fills a kernel buffer; the originator copies it
- *            out with plain copy_to_user() when it reaps, in its own
- *            context -- the classic "deferred copy" of a driver that will
- *            not touch user memory from the completion path.
+ *            access_remote_vm() does, FOLL_NOWAIT), a chunk at a time.
+ *  BUFFERED  A kernel buffer, allocated at submit in the submitter's
+ *            context (charged to its memory cgroup and to its user's
+ *            budget); the kworker fills it, and the originator copies it out
+ *            when it reaps, in its own context -- the classic "deferred
+ *            copy" of a driver that will not touch user memory from the
+ *            completion path.
  *  NAIVE     What a careless driver does.  Nothing correct can be done at
  *            interrupt time, so it writes nothing: it records what it hit
  *            and completes with -EXDEV.  Only for the wrong-process demo
- *            (module parameter allow_wrong_process_demo, a registered
- *            bystander interrupted, MODEGATE_REQ_DEMO_WRONG_PROCESS) does
- *            it write at the raw address with copy_to_user_nofault() -- into
+ *            (module parameter allow_wrong_process_demo, a consenting
+ *            bystander interrupted, MODEGATE_REQ_DEMO_WRONG_PROCESS) does it
+ *            write at the raw address with copy_to_user_nofault() -- into
  *            the bystander's address space, which is the point.
- *
- * The data is a snapshot of the store taken with modegate_store_copy_out()
- * into a kernel buffer: the store lock is never held across user memory.
  */
 #include "modegate.h"
 
+#include <linux/bvec.h>
+#include <linux/cred.h>
 #include <linux/highmem.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
+#include <linux/mmu_notifier.h>
+#include <linux/nospec.h>
 #include <linux/overflow.h>
 #include <linux/sched.h>
 #include <linux/sched/mm.h>
+#include <linux/shmem_fs.h>
 #include <linux/slab.h>
 #include <linux/timekeeping.h>
 #include <linux/uaccess.h>
+#include <linux/uio.h>
+
+/* Pages copied per store lock hold into pinned pages. */
+#define MODEGATE_PAGES_PER_COPY	16
 
 /* Pages PIN requests hold now, against MODEGATE_ASYNC_MAX_PINNED_PAGES. */
 static atomic_long_t modegate_pin_budget = ATOMIC_LONG_INIT(0);
-/* Bytes reserved by BUFFERED requests, against MODEGATE_ASYNC_MAX_BUFFERED. */
-static atomic_long_t modegate_buffered_budget = ATOMIC_LONG_INIT(0);
 
 /* Pages spanned by @len bytes at user address @uaddr; 0 on overflow. */
 static unsigned long modegate_span_pages(u64 uaddr, size_t len)
@@ -72,50 +87,66 @@ static unsigned long modegate_span_pages(u64 uaddr, size_t len)
 	return DIV_ROUND_UP(end, PAGE_SIZE);
 }
 
-/* Take the device's data: a snapshot of the store into req->kbuf. */
-static ssize_t modegate_snapshot(struct modegate_request *req)
+static struct modegate_request *modegate_next(struct modegate_request *req)
 {
-	ssize_t n;
-
-	req->kbuf = kvmalloc(req->len, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	if (!req->kbuf)
-		return -ENOMEM;
-	n = modegate_store_copy_out(req->offset, req->kbuf, req->len);
-	req->kbuf_len = n > 0 ? n : 0;
-	return n;
+	return llist_entry(req->lnode.next, struct modegate_request, lnode);
 }
 
-static void modegate_delivered(struct modegate_request *req, u32 by)
+/**
+ * modegate_delivered() - record who wrote the data
+ * @req: the request.
+ * @by: MODEGATE_DELIVER_*.
+ *
+ * The pid is the global one; ring.c translates it for the reaper.
+ */
+void modegate_delivered(struct modegate_request *req, u32 by)
 {
 	req->comp.delivered_by = by;
 	req->comp.deliver_pid = task_pid_nr(current);
 	req->comp.t_deliver_ns = ktime_get_ns();
 }
 
-/* Copy @len bytes to the pinned @pages that map user address @uaddr. */
-static void modegate_copy_to_pages(struct page **pages, u64 uaddr,
-				   const void *src, size_t len)
+/*
+ * Copy @len bytes of the store at @offset into the pinned @pages that map
+ * user address @uaddr.  Cannot fault; a chunk of pages per lock hold.
+ * Returns the bytes copied (fewer at the end of the store's data).
+ */
+static ssize_t modegate_copy_to_pages(u64 uaddr, loff_t offset,
+				      struct page **pages, size_t len)
 {
+	struct bio_vec bv[MODEGATE_PAGES_PER_COPY];
 	size_t off = offset_in_page(uaddr), done = 0;
+	struct iov_iter iter;
+	unsigned int n;
+	ssize_t ret;
 
 	while (done < len) {
-		size_t chunk = min_t(size_t, len - done, PAGE_SIZE - off);
-		void *dst = kmap_local_page(*pages);
+		size_t chunk = 0;
 
-		memcpy(dst + off, src + done, chunk);
-		kunmap_local(dst);
-		flush_dcache_page(*pages);
-		pages++;
-		done += chunk;
-		off = 0;
+		for (n = 0; n < MODEGATE_PAGES_PER_COPY && done + chunk < len; n++) {
+			size_t seg = min_t(size_t, len - done - chunk, PAGE_SIZE - off);
+
+			bvec_set_page(&bv[n], *pages++, seg, off);
+			chunk += seg;
+			off = 0;
+		}
+		iov_iter_bvec(&iter, ITER_DEST, bv, n, chunk);
+		ret = modegate_store_read(offset + done, &iter, true);
+		if (ret <= 0)
+			return done ? done : ret;
+		done += ret;
+		if (ret < chunk)
+			break;	/* end of the store's data */
 	}
+	return done;
 }
 
-/* Unpin @nr pages, the first @dirty of them written. Process context. */
-static void modegate_unpin(struct page **pages, unsigned long nr,
-			   unsigned long dirty)
+/* Unpin @nr @pages mapping @uaddr, the first @written bytes written. */
+static void modegate_unpin(u64 uaddr, struct page **pages, unsigned long nr,
+			   size_t written)
 {
-	dirty = min(dirty, nr);
+	unsigned long dirty = min(modegate_span_pages(uaddr, written), nr);
+
 	if (dirty)
 		unpin_user_pages_dirty_lock(pages, dirty, true);
 	if (nr > dirty)
@@ -125,39 +156,76 @@ static void modegate_unpin(struct page **pages, unsigned long nr,
 
 /* ADOPT_MM */
 
-static s64 modegate_adopt_deliver(struct modegate_request *req)
+static void modegate_adopt_deliver(struct modegate_request *first, unsigned int nr)
 {
-	struct mm_struct *mm = req->mm;
-	unsigned long left;
-	ssize_t n;
+	struct mm_struct *mm = first->mm;
+	struct modegate_request *req = first;
+	struct iov_iter iter;
+	unsigned int i;
 
-	if (!mmget_not_zero(mm))
-		return -ESRCH;
-	n = modegate_snapshot(req);
-	if (n <= 0)
-		goto out_mmput;
-
-	kthread_use_mm(mm);
-	left = copy_to_user(u64_to_user_ptr(req->buf), req->kbuf, n);
-	kthread_unuse_mm(mm);
-
-	if (left == n) {
-		n = -EFAULT;
-		goto out_mmput;
+	if (!mmget_not_zero(mm)) {
+		for (i = 0; i < nr; i++, req = modegate_next(req))
+			req->comp.result = -ESRCH;
+		return;
 	}
-	n -= left;
-	modegate_delivered(req, MODEGATE_DELIVER_WORKER);
-out_mmput:
+	kthread_use_mm(mm);
+	for (i = 0; i < nr; i++, req = modegate_next(req)) {
+		iov_iter_ubuf(&iter, ITER_DEST, u64_to_user_ptr(req->buf), req->len);
+		req->comp.result = modegate_store_read(req->offset, &iter, true);
+		if (req->comp.result > 0)
+			modegate_delivered(req, MODEGATE_DELIVER_WORKER);
+	}
+	kthread_unuse_mm(mm);
 	mmput(mm);
-	return n;
 }
 
 /* PIN */
 
+/*
+ * May @vma hold a long-term pin for writing?  Anonymous memory, private
+ * mappings (FOLL_WRITE breaks COW into an anonymous page) and shmem: yes.
+ * A shared mapping of another file: its pages are written back behind the
+ * pin.
+ */
+static bool modegate_pin_vma_ok(struct vm_area_struct *vma)
+{
+	if (!(vma->vm_flags & VM_SHARED) || !vma->vm_file)
+		return true;
+	return shmem_mapping(vma->vm_file->f_mapping);
+}
+
+/* Pin @nr pages at @start for @req under mmap_read_lock, checking each vma. */
+static long modegate_pin_locked(struct modegate_request *req, unsigned long start,
+				unsigned long nr, struct page **pages)
+{
+	struct mm_struct *mm = current->mm;
+	unsigned long end = start + nr * PAGE_SIZE, addr;
+	struct vm_area_struct *vma;
+	long got;
+
+	if (mmap_read_lock_killable(mm))
+		return -EINTR;
+	for (addr = start; addr < end; addr = vma->vm_end) {
+		vma = vma_lookup(mm, addr);
+		if (!vma) {
+			got = -EFAULT;
+			goto out;
+		}
+		if (!modegate_pin_vma_ok(vma)) {
+			got = -EOPNOTSUPP;
+			goto out;
+		}
+	}
+	got = modegate_pin_user_pages(start, nr, FOLL_WRITE | FOLL_LONGTERM, pages);
+out:
+	mmap_read_unlock(mm);
+	return got;
+}
+
 static int modegate_pin_prepare(struct modegate_request *req)
 {
 	unsigned long nr = modegate_span_pages(req->buf, req->len);
-	struct page **pages;
+	struct page **pages = req->pin.inline_pages;
 	long got;
 	int ret;
 
@@ -168,12 +236,15 @@ static int modegate_pin_prepare(struct modegate_request *req)
 		ret = -EAGAIN;
 		goto err_budget;
 	}
-	pages = kvmalloc_array(nr, sizeof(*pages), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	if (!pages) {
-		ret = -ENOMEM;
-		goto err_budget;
+	if (nr > MODEGATE_PIN_INLINE_PAGES) {
+		pages = kvmalloc_array(nr, sizeof(*pages),
+				       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+		if (!pages) {
+			ret = -ENOMEM;
+			goto err_budget;
+		}
 	}
-	got = pin_user_pages_fast(req->buf & PAGE_MASK, nr, FOLL_WRITE, pages);
+	got = modegate_pin_locked(req, req->buf & PAGE_MASK, nr, pages);
 	if (got != nr) {
 		if (got > 0)
 			unpin_user_pages(pages, got);
@@ -181,139 +252,177 @@ static int modegate_pin_prepare(struct modegate_request *req)
 		goto err_free_pages;
 	}
 	modegate_count_add(pinned_pages, nr);
-	req->pages = pages;
-	req->nr_pages = nr;
+	req->pin.pages = pages;
+	req->pin.nr = nr;
 	return 0;
 
 err_free_pages:
-	kvfree(pages);
+	if (pages != req->pin.inline_pages)
+		kvfree(pages);
 err_budget:
 	atomic_long_sub(nr, &modegate_pin_budget);
 	return ret;
 }
 
-static void modegate_pin_unpin(struct modegate_request *req, size_t written)
+static void modegate_pin_drop(struct modegate_request *req, size_t written)
 {
-	if (!req->pages)
+	if (!req->pin.pages)
 		return;
-	modegate_unpin(req->pages, req->nr_pages,
-		       modegate_span_pages(req->buf, written));
-	atomic_long_sub(req->nr_pages, &modegate_pin_budget);
-	kvfree(req->pages);
-	req->pages = NULL;
-	req->nr_pages = 0;
+	modegate_unpin(req->buf, req->pin.pages, req->pin.nr, written);
+	atomic_long_sub(req->pin.nr, &modegate_pin_budget);
+	if (req->pin.pages != req->pin.inline_pages)
+		kvfree(req->pin.pages);
+	req->pin.pages = NULL;
+	req->pin.nr = 0;
 }
 
-static s64 modegate_pin_deliver(struct modegate_request *req)
+static void modegate_pin_deliver(struct modegate_request *first, unsigned int nr)
 {
-	ssize_t n;
+	struct modegate_request *req = first;
+	bool alive = mmget_not_zero(first->mm);
+	unsigned int i;
+	s64 n;
 
 	/*
 	 * The pinned pages could be written even after the process is gone;
 	 * the user reference makes -ESRCH mean what it means for the other
 	 * strategies, and nothing lands after an exec.
 	 */
-	if (!mmget_not_zero(req->mm)) {
-		modegate_pin_unpin(req, 0);
-		return -ESRCH;
+	for (i = 0; i < nr; i++, req = modegate_next(req)) {
+		n = alive ? modegate_copy_to_pages(req->buf, req->offset, req->pin.pages,
+						   req->len) : -ESRCH;
+		if (n > 0)
+			modegate_delivered(req, MODEGATE_DELIVER_KMAP);
+		req->comp.result = n;
+		modegate_pin_drop(req, n > 0 ? n : 0);
 	}
-	n = modegate_snapshot(req);
-	if (n > 0) {
-		modegate_copy_to_pages(req->pages, req->buf, req->kbuf, n);
-		modegate_delivered(req, MODEGATE_DELIVER_KMAP);
-	}
-	mmput(req->mm);
-	modegate_pin_unpin(req, n > 0 ? n : 0);
-	return n;
+	if (alive)
+		mmput(first->mm);
 }
 
 static void modegate_pin_release(struct modegate_request *req)
 {
-	modegate_pin_unpin(req, 0);
+	modegate_pin_drop(req, 0);
 }
 
 /* REMOTE */
 
-static s64 modegate_remote_deliver(struct modegate_request *req)
+/*
+ * Pin the captured mm's pages a chunk at a time, without waiting on user
+ * space, and copy into them.  Bytes delivered (up to a hole, or the end of
+ * the store's data), or -errno if none.
+ */
+static s64 modegate_remote_one(struct modegate_request *req)
 {
-	struct mm_struct *mm = req->mm;
-	unsigned long nr, got = 0;
-	struct page **pages;
+	struct page *pages[MODEGATE_PAGES_PER_COPY];
+	u64 addr = req->buf;
+	size_t done = 0, want;
 	ssize_t n;
-	long ret;
+	long got;
 
-	if (!mmget_not_zero(mm))
-		return -ESRCH;
-	n = modegate_snapshot(req);
-	if (n <= 0)
-		goto out_mmput;
-	nr = modegate_span_pages(req->buf, n);
-	pages = kvmalloc_array(nr, sizeof(*pages), GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
-	if (!pages) {
-		n = -ENOMEM;
-		goto out_mmput;
-	}
-
-	mmap_read_lock(mm);
-	while (got < nr) {
-		ret = modegate_pin_user_pages_remote(mm, (req->buf & PAGE_MASK) +
-						     got * PAGE_SIZE, nr - got,
-						     FOLL_WRITE, pages + got);
-		if (ret <= 0)
+	while (done < req->len) {
+		want = min_t(size_t, req->len - done,
+			     MODEGATE_PAGES_PER_COPY * PAGE_SIZE - offset_in_page(addr));
+		mmap_read_lock(req->mm);
+		got = modegate_pin_user_pages_remote(req->mm, addr & PAGE_MASK,
+						     modegate_span_pages(addr, want),
+						     FOLL_WRITE | FOLL_NOWAIT, pages);
+		mmap_read_unlock(req->mm);
+		if (got <= 0)
+			return done ? done : (got ? got : -EAGAIN);
+		modegate_count_add(pinned_pages, got);
+		/* A hole part-way: deliver what the pinned pages cover. */
+		want = min_t(size_t, want, got * PAGE_SIZE - offset_in_page(addr));
+		n = modegate_copy_to_pages(addr, req->offset + done, pages, want);
+		modegate_unpin(addr, pages, got, n);
+		done += n;
+		addr += n;
+		if (n < want)
 			break;
-		got += ret;
 	}
-	mmap_read_unlock(mm);
-	modegate_count_add(pinned_pages, got);
+	return done;
+}
 
-	if (!got) {
-		n = -EFAULT;
-		goto out_free_pages;
+static void modegate_remote_deliver(struct modegate_request *first, unsigned int nr)
+{
+	struct modegate_request *req = first;
+	bool alive = mmget_not_zero(first->mm);
+	unsigned int i;
+
+	for (i = 0; i < nr; i++, req = modegate_next(req)) {
+		req->comp.result = alive ? modegate_remote_one(req) : -ESRCH;
+		if (req->comp.result > 0)
+			modegate_delivered(req, MODEGATE_DELIVER_KMAP);
 	}
-	/* A hole part-way: deliver what the pinned pages cover. */
-	if (got < nr)
-		n = got * PAGE_SIZE - offset_in_page(req->buf);
-	modegate_copy_to_pages(pages, req->buf, req->kbuf, n);
-	modegate_delivered(req, MODEGATE_DELIVER_KMAP);
-	modegate_unpin(pages, got, got);
-out_free_pages:
-	kvfree(pages);
-out_mmput:
-	mmput(mm);
-	return n;
+	if (alive)
+		mmput(first->mm);
 }
 
 /* BUFFERED */
 
 /*
  * The data waits in the kernel until the originator reaps it, for as long
- * as it likes: reserve the room at submit, so that a flood of requests is
- * refused (-EAGAIN) rather than filling memory.
+ * as it likes: allocate it now, in the submitter's context, against its
+ * memory cgroup and its user's budget, so that a flood is refused
+ * (-EAGAIN) and one user cannot hold what others need.
  */
 static int modegate_buffered_prepare(struct modegate_request *req)
 {
-	if (atomic_long_add_return(req->len, &modegate_buffered_budget) >
-	    MODEGATE_ASYNC_MAX_BUFFERED) {
-		atomic_long_sub(req->len, &modegate_buffered_budget);
-		return -EAGAIN;
+	int ret;
+
+	ret = modegate_user_charge_buffered(req->user, req->len);
+	if (ret)
+		return ret;
+	req->kbuf.data = kvmalloc(req->len, GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
+	if (!req->kbuf.data) {
+		ret = -ENOMEM;
+		goto err_uncharge;
 	}
-	req->budget = req->len;
+	ret = modegate_ring_watch_mm(req);
+	if (ret)
+		goto err_free;
 	return 0;
+
+err_free:
+	kvfree(req->kbuf.data);
+	req->kbuf.data = NULL;
+err_uncharge:
+	modegate_user_uncharge_buffered(req->user, req->len);
+	return ret;
 }
 
 static void modegate_buffered_release(struct modegate_request *req)
 {
-	atomic_long_sub(req->budget, &modegate_buffered_budget);
-	req->budget = 0;
+	if (!req->kbuf.data)
+		return;
+	kvfree(req->kbuf.data);
+	req->kbuf.data = NULL;
+	modegate_user_uncharge_buffered(req->user, req->len);
+	mmu_notifier_put(req->kbuf.mn);
 }
 
-static s64 modegate_buffered_deliver(struct modegate_request *req)
+/* Fill the kernel buffer from the store; a kvec cannot fault. */
+static s64 modegate_fill_kbuf(struct modegate_request *req)
 {
-	ssize_t n = modegate_snapshot(req);
+	struct kvec kv = { .iov_base = req->kbuf.data, .iov_len = req->len };
+	struct iov_iter iter;
+	ssize_t n;
 
-	if (n >= 0)
-		req->for_originator = true;
+	iov_iter_kvec(&iter, ITER_DEST, &kv, 1, req->len);
+	n = modegate_store_read(req->offset, &iter, true);
+	req->kbuf.len = n > 0 ? n : 0;
 	return n;
+}
+
+static void modegate_buffered_deliver(struct modegate_request *first, unsigned int nr)
+{
+	struct modegate_request *req = first;
+	unsigned int i;
+
+	for (i = 0; i < nr; i++, req = modegate_next(req)) {
+		req->comp.result = modegate_fill_kbuf(req);
+		req->for_originator = req->comp.result >= 0;
+	}
 }
 
 static s64 modegate_buffered_reap(struct modegate_request *req)
@@ -323,20 +432,22 @@ static s64 modegate_buffered_reap(struct modegate_request *req)
 	/* Visible to another mm only once the originator's mm has exited. */
 	if (current->mm != req->mm)
 		return -ESRCH;
-	if (!req->kbuf_len)
+	if (!req->kbuf.len)
 		return 0;
-	left = copy_to_user(u64_to_user_ptr(req->buf), req->kbuf,
-			    req->kbuf_len);
-	if (left == req->kbuf_len)
+	left = copy_to_user(u64_to_user_ptr(req->buf), req->kbuf.data,
+			    req->kbuf.len);
+	if (left == req->kbuf.len)
 		return -EFAULT;
 	modegate_delivered(req, MODEGATE_DELIVER_ORIGINATOR);
-	return req->kbuf_len - left;
+	return req->kbuf.len - left;
 }
 
 /* NAIVE */
 
 static int modegate_naive_prepare(struct modegate_request *req)
 {
+	s64 n;
+
 	if (!(req->flags & MODEGATE_REQ_DEMO_WRONG_PROCESS))
 		return 0;
 	/*
@@ -348,19 +459,19 @@ static int modegate_naive_prepare(struct modegate_request *req)
 	if (!modegate_allow_wrong_process_demo)
 		return 0;
 	/* The data must be ready before the interrupt: it cannot sleep. */
-	return modegate_snapshot(req) < 0 ? -ENOMEM : 0;
+	req->kbuf.data = kmalloc(req->len, GFP_KERNEL_ACCOUNT);
+	if (!req->kbuf.data)
+		return -ENOMEM;
+	req->kbuf.euid = current_euid();
+	n = modegate_fill_kbuf(req);
+	return n < 0 ? n : 0;
 }
 
 static void modegate_naive_irq(struct modegate_request *req)
 {
 	long ret;
 
-	if (!(req->flags & MODEGATE_REQ_DEMO_WRONG_PROCESS) ||
-	    !modegate_allow_wrong_process_demo || !req->kbuf_len ||
-	    !modegate_bystander_is_current())
-		return;
-	/* Not into an address space being torn down under us. */
-	if (!current->mm || (current->flags & PF_EXITING))
+	if (!req->kbuf.len || !modegate_bystander_is_current(req->kbuf.euid))
 		return;
 	/*
 	 * This is the bug the demo shows: in the interrupt, the user half of
@@ -375,8 +486,8 @@ static void modegate_naive_irq(struct modegate_request *req)
 	 * the one copy_to_user_nofault() does itself.
 	 */
 	pagefault_disable();
-	ret = copy_to_user_nofault(u64_to_user_ptr(req->buf), req->kbuf,
-				   req->kbuf_len);
+	ret = copy_to_user_nofault(u64_to_user_ptr(req->buf), req->kbuf.data,
+				   req->kbuf.len);
 	pagefault_enable();
 	if (ret)
 		return;
@@ -384,52 +495,62 @@ static void modegate_naive_irq(struct modegate_request *req)
 	modegate_delivered(req, MODEGATE_DELIVER_BYSTANDER);
 }
 
-static s64 modegate_naive_deliver(struct modegate_request *req)
+static void modegate_naive_deliver(struct modegate_request *first, unsigned int nr)
 {
-	return -EXDEV;
+	struct modegate_request *req = first;
+	unsigned int i;
+
+	for (i = 0; i < nr; i++, req = modegate_next(req))
+		req->comp.result = -EXDEV;
+}
+
+static void modegate_naive_release(struct modegate_request *req)
+{
+	kfree(req->kbuf.data);
+	req->kbuf.data = NULL;
 }
 
 static const struct modegate_strategy modegate_strategies[] = {
-	{
-		.id = MODEGATE_STRAT_ADOPT_MM,
+	[MODEGATE_STRAT_ADOPT_MM] = {
 		.name = "ADOPT_MM",
 		.deliver = modegate_adopt_deliver,
 	},
-	{
-		.id = MODEGATE_STRAT_PIN,
+	[MODEGATE_STRAT_PIN] = {
 		.name = "PIN",
 		.prepare = modegate_pin_prepare,
 		.deliver = modegate_pin_deliver,
 		.release = modegate_pin_release,
 	},
-	{
-		.id = MODEGATE_STRAT_REMOTE,
+	[MODEGATE_STRAT_REMOTE] = {
 		.name = "REMOTE",
 		.deliver = modegate_remote_deliver,
 	},
-	{
-		.id = MODEGATE_STRAT_BUFFERED,
+	[MODEGATE_STRAT_BUFFERED] = {
 		.name = "BUFFERED",
 		.prepare = modegate_buffered_prepare,
 		.deliver = modegate_buffered_deliver,
 		.reap = modegate_buffered_reap,
 		.release = modegate_buffered_release,
 	},
-	{
-		.id = MODEGATE_STRAT_NAIVE,
+	[MODEGATE_STRAT_NAIVE] = {
 		.name = "NAIVE",
 		.prepare = modegate_naive_prepare,
 		.irq = modegate_naive_irq,
 		.deliver = modegate_naive_deliver,
+		.release = modegate_naive_release,
 	},
 };
 
+/**
+ * modegate_strategy_get() - the strategy for a MODEGATE_STRAT_* id
+ * @id: from the request.
+ *
+ * Return: the table entry, or NULL for an unknown id.
+ */
 const struct modegate_strategy *modegate_strategy_get(u32 id)
 {
-	const struct modegate_strategy *s = modegate_strategies;
-
-	for (; s < modegate_strategies + ARRAY_SIZE(modegate_strategies); s++)
-		if (s->id == id)
-			return s;
-	return NULL;
+	BUILD_BUG_ON(ARRAY_SIZE(modegate_strategies) != MODEGATE_STRAT_MAX + 1);
+	if (id >= ARRAY_SIZE(modegate_strategies) || !modegate_strategies[id].deliver)
+		return NULL;
+	return &modegate_strategies[array_index_nospec(id, ARRAY_SIZE(modegate_strategies))];
 }

@@ -13,22 +13,35 @@
  */
 #include "modegate.h"
 
+#include <linux/indirect_call_wrapper.h>
 #include <linux/uaccess.h>
 
 #include "trace.h"
 
 typedef int (*modegate_ioctl_fn)(struct file *file, void *arg);
+typedef int (*modegate_ioctl_direct_fn)(struct file *file, void __user *uarg,
+					size_t usize);
 
+/**
+ * struct modegate_ioctl_desc - one command
+ * @cmd: the command as the first ABI version defined it.
+ * @handler: called with a zero-filled kernel copy of the argument.
+ * @direct: instead of @handler, for output-only commands on the fast path:
+ *	called with the caller's pointer and size, copies out itself.
+ * @name: for tracing.
+ */
 struct modegate_ioctl_desc {
 	unsigned int cmd;
 	modegate_ioctl_fn handler;
+	modegate_ioctl_direct_fn direct;
 	const char *name;
 };
 
 #define MODEGATE_IOCTL(_cmd, _fn) { .cmd = _cmd, .handler = _fn, .name = #_cmd }
+#define MODEGATE_IOCTL_DIRECT(_cmd, _fn) { .cmd = _cmd, .direct = _fn, .name = #_cmd }
 
 static const struct modegate_ioctl_desc modegate_ioctls[] = {
-	MODEGATE_IOCTL(MODEGATE_IOC_INFO, modegate_ioc_info),
+	MODEGATE_IOCTL_DIRECT(MODEGATE_IOC_INFO, modegate_ioc_info),
 	MODEGATE_IOCTL(MODEGATE_IOC_PROBE, modegate_ioc_probe),
 	MODEGATE_IOCTL(MODEGATE_IOC_VA_TRANSLATE, modegate_ioc_va_translate),
 	MODEGATE_IOCTL(MODEGATE_IOC_STATS, modegate_ioc_stats),
@@ -42,7 +55,6 @@ static const struct modegate_ioctl_desc modegate_ioctls[] = {
 
 /* Large enough for the largest argument struct of this ABI version. */
 union modegate_ioctl_arg {
-	struct modegate_info info;
 	struct modegate_probe probe;
 	struct modegate_va_translate va;
 	struct modegate_stats stats;
@@ -81,7 +93,12 @@ long modegate_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	if (usize < ksize)
 		return -EINVAL;
 
-	memset(&karg, 0, sizeof(karg));
+	if (desc->direct) {
+		/* INFO is the hot one: a direct call, not a retpoline. */
+		ret = INDIRECT_CALL_1(desc->direct, modegate_ioc_info, file, uarg, usize);
+		goto out;
+	}
+	memset(&karg, 0, ksize);
 	if (_IOC_DIR(cmd) & _IOC_WRITE) {
 		ret = copy_struct_from_user(&karg, ksize, uarg, usize);
 		if (ret)
@@ -97,6 +114,7 @@ long modegate_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 		    (usize > ksize && clear_user(uarg + ksize, usize - ksize)))
 			ret = -EFAULT;
 	}
+out:
 	trace_modegate_ioctl(desc->name, cmd, ret);
 	modegate_trace_crossing(desc->name, 0, usize, ret);
 	return ret;

@@ -4,6 +4,17 @@
  *
  * Every .c file of the module includes this header first, so that pr_fmt
  * is defined once, before <linux/printk.h>.
+ *
+ * Calls between the files go one way (scripts/layers.sh checks it):
+ *
+ *   main    -> ioctl, async, ring, store, bystander, ctx, probe, stats
+ *   ioctl   -> probe, stats, async, ring, bystander
+ *   async   -> deliver, ring, ctx, store
+ *   deliver -> ring, store, bystander, ctx
+ *   ring    -> ctx
+ *   probe   -> store
+ *   store, bystander, ctx, stats: call no other file (trace.c is the
+ *   tracepoints, which every file may fire)
  */
 #ifndef _MODEGATE_H
 #define _MODEGATE_H
@@ -13,201 +24,79 @@
 #include <linux/atomic.h>
 #include <linux/fs.h>
 #include <linux/hrtimer.h>
-#include <linux/miscdevice.h>
-#include <linux/siphash.h>
+#include <linux/kref.h>
+#include <linux/llist.h>
+#include <linux/percpu.h>
+#include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uidgid.h>
+#include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/modegate.h>
 
 #include "compat.h"
 
-struct modegate_store;
-struct modegate_async_ctx;
-
 /* Module parameters (main.c). */
-extern unsigned long modegate_store_size;
 extern int modegate_trace;
 extern unsigned int modegate_max_inflight;
+extern unsigned int modegate_max_inflight_user;
 extern unsigned int modegate_max_inflight_global;
 extern bool modegate_allow_wrong_process_demo;
 
-/**
- * struct modegate_file - per open file description
- * @async: the async engine's state for this file (async.c).
- */
-struct modegate_file {
-	struct modegate_async_ctx *async;
-};
+/* Limits reported by INFO and enforced by async.c and deliver.c. */
+#define MODEGATE_ASYNC_MAX_BATCH	256
+#define MODEGATE_ASYNC_MAX_LATENCY_NS	(10ULL * NSEC_PER_SEC)
+/* User pages pinned at once by PIN requests, in all (64 MiB). */
+#define MODEGATE_ASYNC_MAX_PINNED_PAGES	((64UL << 20) >> PAGE_SHIFT)
+/* Bytes BUFFERED requests may hold in kernel buffers, per user. */
+#define MODEGATE_ASYNC_MAX_BUFFERED	(64UL << 20)
+/* modegate_request.flags above the uapi's MODEGATE_REQ_* bits. */
+#define MODEGATE_REQF_RELEASED		BIT(15)	/* strategy ->release done */
 
-/* store.c: the store and the file operations. */
-extern const struct file_operations modegate_fops;
+/* PIN requests up to this many pages keep their page array inline. */
+#define MODEGATE_PIN_INLINE_PAGES	2
+
+/* store.c: the store; calls no other file of the module. */
 int modegate_store_init(size_t capacity);
 void modegate_store_exit(void);
 size_t modegate_store_capacity(void);
 size_t modegate_store_used(void);
-ssize_t modegate_store_read_to_iter(loff_t pos, struct iov_iter *to);
-ssize_t modegate_store_copy_out(loff_t pos, void *dst, size_t len);
+void modegate_store_truncate(void);
+ssize_t modegate_store_read(loff_t pos, struct iov_iter *to, bool nowait);
+ssize_t modegate_store_write(loff_t *pos, bool append, struct iov_iter *from);
 
-/* ioctl.c: the dispatch table. */
-long modegate_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
-
-/*
- * Handlers called by modegate_ioctl() with the argument already copied in
- * (and copied out again on success for commands that read).
- */
-int modegate_ioc_info(struct file *file, void *arg);
-int modegate_ioc_probe(struct file *file, void *arg);
-int modegate_ioc_va_translate(struct file *file, void *arg);
-int modegate_ioc_stats(struct file *file, void *arg);
-int modegate_ioc_async_submit(struct file *file, void *arg);
-int modegate_ioc_async_reap(struct file *file, void *arg);
-int modegate_ioc_async_wait(struct file *file, void *arg);
-int modegate_ioc_async_cancel(struct file *file, void *arg);
-int modegate_ioc_async_eventfd(struct file *file, void *arg);
-int modegate_ioc_bystander(struct file *file, void *arg);
-
-/* probe.c */
-int modegate_probe_init(void);
-
-/* async limits (reported by INFO; enforced by async.c) */
-#define MODEGATE_ASYNC_MAX_BATCH	256
-#define MODEGATE_ASYNC_MAX_LATENCY_NS	(10ULL * NSEC_PER_SEC)
-
-/* async.c */
-int modegate_async_init(void);
-void modegate_async_exit(void);
-int modegate_async_open(struct modegate_file *mf);
-void modegate_async_release(struct modegate_file *mf);
-__poll_t modegate_async_poll(struct file *file, struct poll_table_struct *wait);
-
-/*
- * async: what async.c (the request life cycle) and deliver.c (the
- * strategies) share.  The state diagram is at the top of async.c.
- */
-
-/* User pages pinned at once by PIN requests, in all (64 MiB). */
-#define MODEGATE_ASYNC_MAX_PINNED_PAGES	((64UL << 20) >> PAGE_SHIFT)
-/* Bytes BUFFERED requests may hold in kernel buffers, in all. */
-#define MODEGATE_ASYNC_MAX_BUFFERED	(64UL << 20)
-
-enum modegate_req_state {
-	MODEGATE_REQ_ARMING,
-	MODEGATE_REQ_QUEUED,
-	MODEGATE_REQ_FIRED,
-	MODEGATE_REQ_DELIVERING,
-	MODEGATE_REQ_COMPLETED,
-	MODEGATE_REQ_CANCELLED,
-};
-
-struct modegate_strategy;
-struct mmu_notifier;
-
-/**
- * struct modegate_request - one async read, from submit to reap
- * @node: on &modegate_async_ctx.inflight, then on .done (under its lock).
- * @ctx: the file's engine state; the request holds a reference.
- * @state: &enum modegate_req_state; changed by cmpxchg (async.c).
- * @timer: the simulated device interrupt.
- * @work: delivery, in the modegate workqueue.
- * @strat: the delivery strategy.
- * @mm: the submitter's address space, captured with mmgrab().
- * @mn: for strategies with @reap: tells when @mm exits, so that waiters
- *	learn that its completions became reapable by anyone.
- * @buf: user buffer, in @mm.
- * @len: bytes requested.
- * @offset: store offset.
- * @latency_ns: device latency.
- * @cpu: CPU of the interrupt, or %MODEGATE_CPU_ANY.
- * @flags: MODEGATE_REQ_* bits.
- * @for_originator: completed, waiting for a reap by the originator.
- * @kbuf: kernel copy of the data (kvmalloc), or NULL.
- * @kbuf_len: bytes in @kbuf.
- * @pages: pages pinned at submit (PIN), or NULL.
- * @nr_pages: entries in @pages.
- * @budget: bytes reserved against MODEGATE_ASYNC_MAX_BUFFERED (BUFFERED).
- * @comp: the completion, filled in as the request goes.
- */
-struct modegate_request {
-	struct list_head node;
-	struct modegate_async_ctx *ctx;
-	atomic_t state;
-	struct hrtimer timer;
-	struct work_struct work;
-	const struct modegate_strategy *strat;
-	struct mm_struct *mm;
-	struct mmu_notifier *mn;
-	u64 buf;
-	u64 len;
-	loff_t offset;
-	u64 latency_ns;
-	int cpu;
-	u32 flags;
-	bool for_originator;
-	void *kbuf;
-	size_t kbuf_len;
-	struct page **pages;
-	unsigned int nr_pages;
-	size_t budget;
-	struct modegate_async_completion comp;
-};
-
-/**
- * struct modegate_strategy - how one MODEGATE_STRAT_* reaches the user buffer
- * @id: MODEGATE_STRAT_*.
- * @name: for messages.
- * @prepare: at submit, in the submitter's context; a negative errno fails
- *	the request.  Optional.
- * @irq: in the timer callback (hard irq, on whatever task was running).
- *	Must not sleep and must not touch the originator's memory.  Optional.
- * @deliver: in a kworker; returns the result (bytes or -errno).  Sets
- *	@for_originator to leave the copy to the originator's reap.
- * @reap: in the reaper's context, for a request left for the originator;
- *	returns the result.  Required with @for_originator.
- * @release: drops what @prepare or @deliver still hold.  Optional; called
- *	once, when the request is freed, in process context.
- */
-struct modegate_strategy {
-	u32 id;
-	const char *name;
-	int (*prepare)(struct modegate_request *req);
-	void (*irq)(struct modegate_request *req);
-	s64 (*deliver)(struct modegate_request *req);
-	s64 (*reap)(struct modegate_request *req);
-	void (*release)(struct modegate_request *req);
-};
-
-const struct modegate_strategy *modegate_strategy_get(u32 id);
-bool modegate_bystander_is_current(void);
-
-/* stats.c: device-wide counters, in debugfs and MODEGATE_IOC_STATS. */
+/* stats.c: per-CPU counters, in debugfs and MODEGATE_IOC_STATS. */
 struct modegate_counters {
-	atomic64_t reads;
-	atomic64_t writes;
-	atomic64_t bytes_read;
-	atomic64_t bytes_written;
-	atomic64_t faults;
-	atomic64_t ioctls;
-	atomic64_t probes;
-	atomic64_t async_submitted;
-	atomic64_t async_completed;
-	atomic64_t async_cancelled;
-	atomic64_t async_inflight;
-	atomic64_t async_pending;
-	atomic64_t pinned_pages;
-	atomic64_t mm_refs;
-	atomic64_t open_files;
+	u64 reads;
+	u64 writes;
+	u64 bytes_read;
+	u64 bytes_written;
+	u64 faults;
+	u64 ioctls;
+	u64 probes;
+	u64 async_submitted;
+	u64 async_completed;
+	u64 async_cancelled;
+	/* Gauges: their per-CPU parts go up and down; the sum is the value. */
+	u64 async_inflight;
+	u64 async_pending;
+	u64 pinned_pages;
+	u64 mm_refs;
+	u64 open_files;
 };
 
-extern struct modegate_counters modegate_counters;
+DECLARE_PER_CPU(struct modegate_counters, modegate_counters);
 
-#define modegate_count(name)		atomic64_inc(&modegate_counters.name)
-#define modegate_count_add(name, n)	atomic64_add((n), &modegate_counters.name)
-#define modegate_count_sub(name, n)	atomic64_sub((n), &modegate_counters.name)
-#define modegate_count_dec(name)	atomic64_dec(&modegate_counters.name)
+#define modegate_count(name)		this_cpu_inc(modegate_counters.name)
+#define modegate_count_add(name, n)	this_cpu_add(modegate_counters.name, (n))
+#define modegate_count_sub(name, n)	this_cpu_sub(modegate_counters.name, (n))
+#define modegate_count_dec(name)	this_cpu_dec(modegate_counters.name)
 
 void modegate_stats_init(void);
 void modegate_stats_exit(void);
-struct dentry *modegate_debugfs_dir(void);
+
+/* trace.c */
+const char *modegate_ctx_name(void);
 
 /*
  * modegate_trace_crossing() - one ratelimited line per boundary crossing
@@ -216,7 +105,7 @@ struct dentry *modegate_debugfs_dir(void);
  */
 #define modegate_trace_crossing(op, off, len, ret)			\
 	do {								\
-		if (READ_ONCE(modegate_trace))				\
+		if (unlikely(READ_ONCE(modegate_trace)))		\
 			pr_info_ratelimited("%s pid=%d comm=%s ctx=%s off=%lld len=%zu -> %lld\n", \
 					    op, task_pid_nr(current),	\
 					    current->comm,		\
@@ -225,6 +114,205 @@ struct dentry *modegate_debugfs_dir(void);
 					    (long long)(ret));		\
 	} while (0)
 
-const char *modegate_ctx_name(void);
+/*
+ * The async engine.  The request states and the locking are described at
+ * the top of async.c; the completion side at the top of ring.c.
+ */
+
+enum modegate_req_state {
+	MODEGATE_REQ_QUEUED,		/* on a line, timer pending: cancellable */
+	MODEGATE_REQ_FIRED,		/* interrupt taken, delivery queued */
+	MODEGATE_REQ_COMPLETED,		/* on the completion ring */
+	MODEGATE_REQ_CANCELLED,
+};
+
+struct modegate_user;
+struct modegate_line;
+struct modegate_strategy;
+struct mmu_notifier;
+struct pid;
+struct pid_namespace;
+
+/**
+ * struct modegate_ctx - one open file of the device
+ * @lock: protects @done, the counts, @closing, @eventfd and @wake_at.
+ * @done: the completion ring: posted, not yet reaped, in order.
+ * @nr_alive: requests submitted and not yet freed (max_inflight).
+ * @nr_done: entries on @done.
+ * @nr_for_originator: entries on @done only the originator can reap.
+ * @wake_at: smallest min_complete of the ASYNC_WAIT sleepers.
+ * @closing: the file is being released: post nothing more.
+ * @show_pfn: VA_TRANSLATE shows frame numbers (decided at open).
+ * @eventfd: signalled once per completion posted, or NULL.
+ * @wait: ASYNC_WAIT sleeps here, woken when @wake_at is reached.
+ * @poll_wait: poll and epoll sleep here, woken on every post.
+ * @deliver: fired requests waiting for @work, newest first.
+ * @work: delivers @deliver, in the modegate workqueue.
+ * @lines: per CPU, the simulated interrupt line (allocated on first use).
+ * @ref: one for the file, one per request, one while @work is queued.
+ * @all: on the list of every ctx (ctx.c).
+ */
+struct modegate_ctx {
+	spinlock_t lock;	/* see above */
+	struct list_head done;
+	unsigned int nr_alive;
+	unsigned int nr_done;
+	unsigned int nr_for_originator;
+	unsigned int wake_at;
+	bool closing;
+	bool show_pfn;
+	struct eventfd_ctx *eventfd;
+	wait_queue_head_t wait;
+	wait_queue_head_t poll_wait;
+	struct llist_head deliver;
+	struct work_struct work;
+	struct modegate_line **lines;
+	struct kref ref;
+	struct list_head all;
+};
+
+/**
+ * struct modegate_request - one async read, from submit to reap
+ * @node: on its line's pending list (QUEUED), then on ctx->done.
+ * @lnode: on ctx->deliver (FIRED).
+ * @ctx: the file; the request holds a reference.
+ * @strat: the delivery strategy.
+ * @mm: the submitter's address space, captured with mmgrab().
+ * @user: the submitter's budget (ctx.c).
+ * @ns: the submitter's pid namespace: the interrupt reports pids in it.
+ * @origin: the submitting process, for origin_tgid at reap.
+ * @buf: user buffer, in @mm.
+ * @offset: store offset.
+ * @expires: CLOCK_MONOTONIC time of the interrupt.
+ * @len: bytes requested.
+ * @state: &enum modegate_req_state.
+ * @cpu: CPU of the interrupt.
+ * @flags: MODEGATE_REQ_* bits.
+ * @for_originator: completed, the copy left to the originator's reap.
+ * @pin: PIN: the pages pinned at submit.
+ * @pin.pages: the page array (@pin.inline_pages when it fits).
+ * @pin.inline_pages: room for small requests.
+ * @pin.nr: entries in @pin.pages.
+ * @kbuf: BUFFERED and the NAIVE demo: the kernel buffer.
+ * @kbuf.data: allocated at submit, in the submitter's context.
+ * @kbuf.len: bytes of data in it.
+ * @kbuf.mn: BUFFERED: the mm's notifier (exit wakes the waiters).
+ * @kbuf.euid: NAIVE demo: the submitter's euid (a bystander must share it).
+ * @comp: the completion, filled in as the request goes.
+ */
+struct modegate_request {
+	struct list_head node;
+	struct llist_node lnode;
+	struct modegate_ctx *ctx;
+	const struct modegate_strategy *strat;
+	struct mm_struct *mm;
+	struct modegate_user *user;
+	struct pid_namespace *ns;
+	struct pid *origin;
+	u64 buf;
+	loff_t offset;
+	ktime_t expires;
+	u32 len;
+	atomic_t state;
+	int cpu;
+	u16 flags;
+	bool for_originator;
+	union {
+		struct {
+			struct page **pages;
+			struct page *inline_pages[MODEGATE_PIN_INLINE_PAGES];
+			unsigned int nr;
+		} pin;
+		struct {
+			void *data;
+			struct mmu_notifier *mn;
+			u32 len;
+			kuid_t euid;
+		} kbuf;
+	};
+	struct modegate_async_completion comp;
+};
+
+/**
+ * struct modegate_strategy - how one MODEGATE_STRAT_* reaches the user buffer
+ * @name: for messages.
+ * @prepare: at submit, in the submitter's context; a negative errno fails
+ *	the request.  Optional.
+ * @irq: in the interrupt (hard irq, on whatever task was running).  Must
+ *	not sleep and must not touch the originator's memory.  Optional.
+ * @deliver: in the ctx's work item, for a run of requests of this strategy
+ *	and one mm (@nr of them, linked by @lnode from @first): sets each
+ *	comp.result.  May set @for_originator to leave the copy to the reap.
+ * @reap: in the reaper's context, for a request left for the originator;
+ *	returns the result.  Required with @for_originator.
+ * @release: drops what @prepare or @deliver still hold.  Optional; called
+ *	once, in process context: when a cancelled request is posted (its
+ *	budget comes back at once), else when the request is freed.
+ */
+struct modegate_strategy {
+	const char *name;
+	int (*prepare)(struct modegate_request *req);
+	void (*irq)(struct modegate_request *req);
+	void (*deliver)(struct modegate_request *first, unsigned int nr);
+	s64 (*reap)(struct modegate_request *req);
+	void (*release)(struct modegate_request *req);
+};
+
+/* deliver.c: the strategies, a table indexed by MODEGATE_STRAT_*. */
+const struct modegate_strategy *modegate_strategy_get(u32 id);
+void modegate_delivered(struct modegate_request *req, u32 by);
+
+/* bystander.c: the wrong-process demo's registry. */
+bool modegate_bystander_is_current(kuid_t submitter_euid);
+void modegate_bystander_release(struct modegate_ctx *ctx);
+int modegate_ioc_bystander(struct file *file, void *arg);
+
+/* ctx.c: the objects' lifetimes and the limits on them. */
+int modegate_ctx_init(void);
+void modegate_ctx_exit(void);
+struct modegate_ctx *modegate_ctx_alloc(struct file *file);
+void modegate_ctx_put(struct modegate_ctx *ctx);
+struct modegate_user *modegate_user_get(void);
+void modegate_user_put(struct modegate_user *user);
+int modegate_user_charge_buffered(struct modegate_user *user, size_t bytes);
+void modegate_user_uncharge_buffered(struct modegate_user *user, size_t bytes);
+struct modegate_request *modegate_request_alloc(struct modegate_ctx *ctx,
+						struct modegate_user *user);
+void modegate_request_release(struct modegate_request *req);
+void modegate_request_free(struct modegate_request *req);
+void modegate_ctx_wake_all(void);
+
+static inline struct modegate_ctx *modegate_file_ctx(struct file *file)
+{
+	return file->private_data;
+}
+
+/* ring.c: the completion side. */
+void modegate_ring_post(struct modegate_ctx *ctx, struct list_head *reqs,
+			unsigned int nr);
+void modegate_ring_release(struct modegate_ctx *ctx);
+__poll_t modegate_ring_poll(struct file *file, struct poll_table_struct *wait);
+int modegate_ring_watch_mm(struct modegate_request *req);
+int modegate_ioc_async_reap(struct file *file, void *arg);
+int modegate_ioc_async_wait(struct file *file, void *arg);
+int modegate_ioc_async_eventfd(struct file *file, void *arg);
+
+/* async.c: the request life cycle. */
+int modegate_async_init(void);
+void modegate_async_exit(void);
+void modegate_async_open(struct modegate_ctx *ctx);
+void modegate_async_release(struct modegate_ctx *ctx);
+int modegate_ioc_async_submit(struct file *file, void *arg);
+int modegate_ioc_async_cancel(struct file *file, void *arg);
+
+/* probe.c, stats.c: ioctl handlers (ioctl.c calls them). */
+void modegate_probe_init(void);
+int modegate_ioc_info(struct file *file, void __user *uarg, size_t usize);
+int modegate_ioc_probe(struct file *file, void *arg);
+int modegate_ioc_va_translate(struct file *file, void *arg);
+int modegate_ioc_stats(struct file *file, void *arg);
+
+/* ioctl.c: the dispatch table. */
+long modegate_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
 #endif /* _MODEGATE_H */

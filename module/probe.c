@@ -6,11 +6,11 @@
  */
 #include "modegate.h"
 
-#include <linux/capability.h>
 #include <linux/compat.h>
 #include <linux/mm.h>
 #include <linux/random.h>
 #include <linux/sched/task_stack.h>
+#include <linux/siphash.h>
 #include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -35,31 +35,15 @@ static u32 modegate_current_cpl(void)
 	return cs & 3;
 }
 
-static u32 modegate_mode_flags(struct pt_regs *regs)
-{
-	u32 flags = 0;
+/*
+ * INFO's answer, but for what depends on the caller: filled once at load,
+ * so that a call costs little more than the syscall floor.
+ */
+static struct modegate_info modegate_info_template;
 
-	if (user_mode(regs))
-		flags |= MODEGATE_MODE_USER_ENTRY;
-	if (in_compat_syscall())
-		flags |= MODEGATE_MODE_COMPAT;
-	if (boot_cpu_has(X86_FEATURE_SMAP))
-		flags |= MODEGATE_MODE_SMAP;
-	if (boot_cpu_has(X86_FEATURE_SMEP))
-		flags |= MODEGATE_MODE_SMEP;
-	if (boot_cpu_has(X86_FEATURE_PTI))
-		flags |= MODEGATE_MODE_PTI;
-	if (boot_cpu_has(X86_FEATURE_UMIP))
-		flags |= MODEGATE_MODE_UMIP;
-	if (IS_ENABLED(CONFIG_HARDENED_USERCOPY))
-		flags |= MODEGATE_MODE_HARDENED_USERCOPY;
-	return flags;
-}
-
-int modegate_ioc_info(struct file *file, void *arg)
+static void modegate_info_init(void)
 {
-	struct pt_regs *regs = task_pt_regs(current);
-	struct modegate_info *info = arg;
+	struct modegate_info *info = &modegate_info_template;
 
 	info->abi_version = MODEGATE_ABI_VERSION;
 	info->page_size = PAGE_SIZE;
@@ -68,18 +52,69 @@ int modegate_ioc_info(struct file *file, void *arg)
 			 MODEGATE_FEAT_EVENTFD | MODEGATE_FEAT_STATS;
 	if (modegate_allow_wrong_process_demo)
 		info->features |= MODEGATE_FEAT_BYSTANDER;
-	info->task_size = TASK_SIZE;
 	info->store_capacity = modegate_store_capacity();
-	info->store_used = modegate_store_used();
-	info->caller_cpl = regs->cs & 3;
 	info->handler_cpl = modegate_current_cpl();
-	info->mode_flags = modegate_mode_flags(regs);
+	if (boot_cpu_has(X86_FEATURE_SMAP))
+		info->mode_flags |= MODEGATE_MODE_SMAP;
+	if (boot_cpu_has(X86_FEATURE_SMEP))
+		info->mode_flags |= MODEGATE_MODE_SMEP;
+	if (boot_cpu_has(X86_FEATURE_PTI))
+		info->mode_flags |= MODEGATE_MODE_PTI;
+	if (boot_cpu_has(X86_FEATURE_UMIP))
+		info->mode_flags |= MODEGATE_MODE_UMIP;
+	if (IS_ENABLED(CONFIG_HARDENED_USERCOPY))
+		info->mode_flags |= MODEGATE_MODE_HARDENED_USERCOPY;
 	info->max_probe_len = MODEGATE_PROBE_MAX_LEN;
 	info->max_va_pages = MODEGATE_VA_MAX_PAGES;
 	info->max_async_batch = MODEGATE_ASYNC_MAX_BATCH;
 	info->max_async_inflight = modegate_max_inflight;
 	info->max_latency_ns = MODEGATE_ASYNC_MAX_LATENCY_NS;
+}
+
+/**
+ * modegate_ioc_info() - MODEGATE_IOC_INFO, copied out directly
+ * @file: the device file.
+ * @uarg: the caller's struct.
+ * @usize: its size (at least this ABI's; ioctl.c checked).
+ *
+ * The hot path of the ABI, so it is written like the kernel's own (signal
+ * frames, rseq): the per-caller fields are computed first, then one
+ * user-access window copies the template and patches them in place -- one
+ * STAC/CLAC pair, no kernel copy of the struct on the stack, no generic
+ * copy_to_user() with its object checks (there is no kernel object here
+ * whose bounds could be wrong: the source is the static template).
+ *
+ * Return: 0 or -EFAULT.
+ */
+int modegate_ioc_info(struct file *file, void __user *uarg, size_t usize)
+{
+	struct modegate_info __user *u = uarg;
+	struct pt_regs *regs = task_pt_regs(current);
+	u32 mode = modegate_info_template.mode_flags;
+	u64 task_size = TASK_SIZE, used = modegate_store_used();
+	u32 cpl = regs->cs & 3;
+
+	if (user_mode(regs))
+		mode |= MODEGATE_MODE_USER_ENTRY;
+	if (in_compat_syscall())
+		mode |= MODEGATE_MODE_COMPAT;
+	if (!user_access_begin(u, sizeof(*u)))
+		return -EFAULT;
+	unsafe_copy_to_user((void __user *)u, (const void *)&modegate_info_template,
+			    sizeof(*u), efault);
+	unsafe_put_user(task_size, &u->task_size, efault);
+	unsafe_put_user(used, &u->store_used, efault);
+	unsafe_put_user(cpl, &u->caller_cpl, efault);
+	unsafe_put_user(mode, &u->mode_flags, efault);
+	user_access_end();
+	/* A newer, larger struct: the bytes this ABI does not know read 0. */
+	if (usize > sizeof(*u) && clear_user(uarg + sizeof(*u), usize - sizeof(*u)))
+		return -EFAULT;
 	return 0;
+
+efault:
+	user_access_end();
+	return -EFAULT;
 }
 
 /*
@@ -188,13 +223,28 @@ int modegate_ioc_probe(struct file *file, void *arg)
  * behind a "special" PTE that only the slow walk returns, and FOLL_NOFAULT
  * keeps that walk from faulting.  Every page found is put again at once.
  *
- * Frame numbers are for CAP_SYS_ADMIN only, as in /proc/PID/pagemap; other
- * callers get page_id, a keyed hash of the frame that tells equal pages
- * from different ones and nothing else.
+ * Frame numbers are for files opened with CAP_SYS_ADMIN only, decided at
+ * open from the opener's credentials as /proc/PID/pagemap does (and so
+ * with one audit record per open, not per call); other callers get
+ * page_id, a keyed hash of the frame that tells equal pages from different
+ * ones and nothing else.
  */
 
 /* Entries filled on the stack between two copies to user space. */
 #define MODEGATE_VA_CHUNK	16
+
+/*
+ * The huge zero page: what a read fault maps into a THP-eligible range.
+ * Its pfn is not is_zero_pfn()'s, and the kernel does not export
+ * is_huge_zero_page(); it is the only compound page GUP finds in a user
+ * mapping that is neither anonymous nor in a file's page cache.
+ */
+static bool modegate_is_huge_zero_page(struct page *page)
+{
+	struct page *head = compound_head(page);
+
+	return PageCompound(page) && !PageAnon(head) && !head->mapping;
+}
 
 static void modegate_va_one(unsigned long vaddr, bool fault_in, bool show_pfn,
 			    struct modegate_va_page *out)
@@ -219,7 +269,7 @@ static void modegate_va_one(unsigned long vaddr, bool fault_in, bool show_pfn,
 	out->flags |= MODEGATE_PAGE_PRESENT;
 	if (PageCompound(page))
 		out->flags |= MODEGATE_PAGE_HUGE;
-	if (is_zero_pfn(pfn))
+	if (is_zero_pfn(pfn) || modegate_is_huge_zero_page(page))
 		out->flags |= MODEGATE_PAGE_ZERO;
 	if (show_pfn) {
 		out->pfn = pfn;
@@ -246,7 +296,7 @@ int modegate_ioc_va_translate(struct file *file, void *arg)
 	if (!access_ok((void __user *)start, va->nr_pages << PAGE_SHIFT))
 		return -EFAULT;
 
-	show_pfn = capable(CAP_SYS_ADMIN);
+	show_pfn = modegate_file_ctx(file)->show_pfn;
 	while (done < va->nr_pages) {
 		u32 n = min_t(u64, va->nr_pages - done, MODEGATE_VA_CHUNK);
 		u32 i;
@@ -263,8 +313,8 @@ int modegate_ioc_va_translate(struct file *file, void *arg)
 	return 0;
 }
 
-int modegate_probe_init(void)
+void modegate_probe_init(void)
 {
 	get_random_bytes(&modegate_page_id_key, sizeof(modegate_page_id_key));
-	return 0;
+	modegate_info_init();
 }

@@ -2,51 +2,50 @@
 /*
  * modegate device-wide counters: /sys/kernel/debug/modegate/stats and
  * MODEGATE_IOC_STATS.
+ *
+ * Per CPU, so that counting costs one unlocked add on the hot paths; a
+ * reader sums the CPUs.  The gauges (requests in flight, pinned pages, ...)
+ * go up on one CPU and down on another: only their sum means anything, and
+ * a sum taken while they move may be off by the moves in progress.
  */
 #include "modegate.h"
 
+#include <linux/cpumask.h>
 #include <linux/debugfs.h>
-#include <linux/preempt.h>
-#include <linux/sched.h>
 #include <linux/seq_file.h>
 
-struct modegate_counters modegate_counters;
+DEFINE_PER_CPU(struct modegate_counters, modegate_counters);
 
 static struct dentry *modegate_debugfs;
 
-const char *modegate_ctx_name(void)
-{
-	if (in_nmi())
-		return "nmi";
-	if (in_hardirq())
-		return "hardirq";
-	if (in_serving_softirq())
-		return "softirq";
-	if (current->flags & PF_KTHREAD)
-		return "kthread";
-	return "process";
-}
+/*
+ * struct modegate_counters is struct modegate_stats without its reserved
+ * tail, field for field: sum the CPUs as arrays of u64.
+ */
+#define MODEGATE_NR_COUNTERS	(sizeof(struct modegate_counters) / sizeof(u64))
+#define MODEGATE_FIRST_GAUGE	(offsetof(struct modegate_counters, async_inflight) / sizeof(u64))
 
 static void modegate_stats_fill(struct modegate_stats *st)
 {
-	struct modegate_counters *c = &modegate_counters;
+	u64 *sum = (u64 *)st;
+	unsigned int i;
+	int cpu;
 
-	st->reads = atomic64_read(&c->reads);
-	st->writes = atomic64_read(&c->writes);
-	st->bytes_read = atomic64_read(&c->bytes_read);
-	st->bytes_written = atomic64_read(&c->bytes_written);
-	st->faults = atomic64_read(&c->faults);
-	st->ioctls = atomic64_read(&c->ioctls);
-	st->probes = atomic64_read(&c->probes);
-	st->async_submitted = atomic64_read(&c->async_submitted);
-	st->async_completed = atomic64_read(&c->async_completed);
-	st->async_cancelled = atomic64_read(&c->async_cancelled);
-	st->async_inflight = atomic64_read(&c->async_inflight);
-	st->async_pending = atomic64_read(&c->async_pending);
-	st->pinned_pages = atomic64_read(&c->pinned_pages);
-	st->mm_refs = atomic64_read(&c->mm_refs);
-	st->open_files = atomic64_read(&c->open_files);
-	st->reserved = 0;
+	BUILD_BUG_ON(sizeof(struct modegate_counters) !=
+		     offsetof(struct modegate_stats, reserved));
+	BUILD_BUG_ON(offsetof(struct modegate_counters, async_inflight) !=
+		     offsetof(struct modegate_stats, async_inflight));
+	memset(st, 0, sizeof(*st));
+	for_each_possible_cpu(cpu) {
+		const u64 *c = (const u64 *)per_cpu_ptr(&modegate_counters, cpu);
+
+		for (i = 0; i < MODEGATE_NR_COUNTERS; i++)
+			sum[i] += READ_ONCE(c[i]);
+	}
+	/* A gauge caught mid-move may sum below zero: report 0 then. */
+	for (i = MODEGATE_FIRST_GAUGE; i < MODEGATE_NR_COUNTERS; i++)
+		if ((s64)sum[i] < 0)
+			sum[i] = 0;
 }
 
 int modegate_ioc_stats(struct file *file, void *arg)
@@ -80,11 +79,6 @@ static int modegate_stats_show(struct seq_file *m, void *v)
 	return 0;
 }
 DEFINE_SHOW_ATTRIBUTE(modegate_stats);
-
-struct dentry *modegate_debugfs_dir(void)
-{
-	return modegate_debugfs;
-}
 
 void modegate_stats_init(void)
 {

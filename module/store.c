@@ -4,59 +4,66 @@
  *
  * Every open file description shares it: "echo hi > /dev/modegate" then
  * "cat /dev/modegate" prints hi.  The capacity is the module parameter
- * store_size; the used length is the end of file.  read() copies from the
- * file position up to the used length; write() stores at the file position
+ * store_size; the used length is the end of file.  A read copies from the
+ * file position up to the used length; a write stores at the file position
  * (at the end under O_APPEND), extends the used length, writes what fits
- * and fails with -ENOSPC when nothing does; open(O_TRUNC) for writing
- * empties the store.
+ * and fails with -ENOSPC when nothing does.  Bytes between the old end of
+ * file and a write past it read as zero.
  *
- * Locking design
- * --------------
- * One mutex, modegate_store.lock, protects the store's bytes and its used
- * length.  It is never held while user memory is touched:
+ * Locking design: one copy per byte
+ * ---------------------------------
+ * One mutex, modegate_store.lock, protects the bytes and the used length.
+ * User memory is copied straight to and from the store under it -- one copy
+ * per byte, no bounce buffer, no allocation per call -- but never with a
+ * page fault that could sleep while the lock is held.  This is the pattern
+ * of generic_perform_write() in mm/filemap.c:
  *
- *   read:   lock; memcpy store -> bounce; unlock; copy_to_iter(bounce)
- *   write:  copy_from_iter(bounce) ; lock; memcpy bounce -> store,
- *           update used; unlock
+ *   1. Under the lock, with page faults disabled, copy_to_iter() or
+ *      copy_from_iter() moves as much as it can and stops at the first
+ *      byte whose page is not present.  It never sleeps.
+ *   2. On a short copy, drop the lock and fault the rest of the range in
+ *      (fault_in_iov_iter_writeable() for a read's destination -- it does
+ *      not write the buffer -- or fault_in_iov_iter_readable() for a
+ *      write's source), with no lock held, then go back to 1.
+ *   3. When the fault-in cannot make the first byte present, stop: the
+ *      bytes copied so far are the result, or -EFAULT if there are none.
  *
- * The bounce buffer is one kmalloc'd chunk (at most a page) per call, a
- * proper heap object as hardened usercopy wants.  Touching user memory can
- * sleep for as long as user space likes (a page fault in from swap, a
- * userfaultfd handler that never answers), so holding the lock across it
- * would let one stalled reader or writer block every other opener of the
- * device.  With the bounce buffer a stalled copy holds nothing.
+ * Why this keeps every promise the bounce buffer kept:
  *
- * Faults are honest:
+ *  - A stalled copy blocks no other opener: the only sleep on user memory
+ *    (a userfaultfd that never answers, a page in from swap or FUSE) is the
+ *    fault-in of step 2, and the lock is not held there.
+ *  - A failed or short write changes no byte beyond the count it returns:
+ *    copy_from_iter() does not zero-fill what it could not read (unlike
+ *    copy_from_user()), it stops exactly at the fault, and the used length
+ *    grows only by what was copied.  The gap past the old end of file is
+ *    zeroed only once at least one byte has landed after it.
+ *  - Reads are honest partials: a read that faults part-way returns the
+ *    bytes copied; nothing copied is -EFAULT.
+ *  - Each lock hold moves at most MODEGATE_STORE_CHUNK bytes, committed
+ *    atomically: readers never see a torn used length, concurrent writers
+ *    to disjoint regions all land, and under O_APPEND each chunk goes to
+ *    the end of file as it is then (a call larger than a chunk is not
+ *    atomic as a whole, like a pipe write above PIPE_BUF).
  *
- *  - A read that faults part-way returns the bytes copied; nothing copied
- *    is -EFAULT.
- *  - copy_from_user() zero-fills what it could not read, so user data is
- *    never copied straight into the store: only the bytes that arrived in
- *    the bounce buffer are committed.  A failed or short write leaves every
- *    byte beyond the count it reports unchanged, and the used length grows
- *    only by what was written.
- *
- * Each chunk is committed atomically under the lock, so readers never see
- * a torn used length, and concurrent writers to disjoint regions all land.
- * A call larger than one chunk is not atomic as a whole (like a pipe write
- * above PIPE_BUF): a concurrent writer may interleave between chunks, and
- * under O_APPEND each chunk goes to the end of file as it is then.
- *
- * Bytes between the old end of file and a write past it read as zero.
+ * The async engine's kworker reads with @nowait (deliver.c): it runs in an
+ * adopted address space on behalf of a process that may stall it forever,
+ * so its fault-in never waits on user space (FOLL_NOWAIT) and a page it
+ * cannot make present ends the copy there.
  */
 #include "modegate.h"
 
 #include <linux/mm.h>
-#include <linux/module.h>
 #include <linux/mutex.h>
-#include <linux/poll.h>
-#include <linux/slab.h>
+#include <linux/sched/signal.h>
+#include <linux/sizes.h>
+#include <linux/uaccess.h>
 #include <linux/uio.h>
 
-#include "trace.h"
-
-/* Bytes moved per lock hold, and the size of the bounce buffer. */
-#define MODEGATE_STORE_CHUNK	PAGE_SIZE
+/* Bytes moved per lock hold. */
+#define MODEGATE_STORE_CHUNK	SZ_64K
+/* Fault-ins in a row after which a copy that moves nothing gives up. */
+#define MODEGATE_STORE_RETRIES	3
 
 struct modegate_store {
 	struct mutex lock;	/* protects data[] and used (written with WRITE_ONCE) */
@@ -78,242 +85,183 @@ size_t modegate_store_used(void)
 	return READ_ONCE(modegate_store.used);
 }
 
-/**
- * modegate_store_copy_out() - copy store bytes into a kernel buffer
- * @pos: store offset.
- * @dst: kernel buffer of at least @len bytes.
- * @len: bytes wanted.
- *
- * Context: process context; may sleep.  The copy is atomic with respect to
- * writers.
- * Return: bytes copied: fewer than @len at the end of file, 0 at or after
- * it.
- */
-ssize_t modegate_store_copy_out(loff_t pos, void *dst, size_t len)
+/* open(O_TRUNC) for writing. */
+void modegate_store_truncate(void)
 {
-	struct modegate_store *s = &modegate_store;
-	size_t n = 0;
-
-	might_sleep();
-	if (pos < 0)
-		return 0;
-	mutex_lock(&s->lock);
-	if (pos < s->used) {
-		n = min_t(size_t, len, s->used - pos);
-		memcpy(dst, s->data + pos, n);
-	}
-	mutex_unlock(&s->lock);
-	return n;
+	mutex_lock(&modegate_store.lock);
+	WRITE_ONCE(modegate_store.used, 0);
+	mutex_unlock(&modegate_store.lock);
 }
 
 /*
- * Commit @len bytes of @src at *@pos (at the end of file when @append) and
- * return how many fit.  *@pos is set to where they went.
+ * Step 1 of a read: under the lock, faults disabled, copy up to @max bytes
+ * at @pos.  *@want is set to what was there to copy (0 at end of file).
  */
-static size_t modegate_store_commit(loff_t *pos, bool append, const void *src,
-				    size_t len)
+static size_t modegate_store_read_atomic(loff_t pos, struct iov_iter *to,
+					 size_t max, size_t *want)
 {
 	struct modegate_store *s = &modegate_store;
-	size_t n = 0;
+	size_t copied = 0;
 
+	*want = 0;
 	mutex_lock(&s->lock);
-	if (append)
-		*pos = s->used;
-	if (*pos < s->capacity) {
-		n = min_t(size_t, len, s->capacity - *pos);
-		if (*pos > s->used)
-			memset(s->data + s->used, 0, *pos - s->used);
-		memcpy(s->data + *pos, src, n);
-		WRITE_ONCE(s->used, max_t(size_t, s->used, *pos + n));
+	if (pos < s->used) {
+		*want = min3(max, iov_iter_count(to), s->used - (size_t)pos);
+		pagefault_disable();
+		copied = copy_to_iter(s->data + pos, *want, to);
+		pagefault_enable();
 	}
 	mutex_unlock(&s->lock);
-	return n;
+	return copied;
+}
+
+/*
+ * Step 2 for the async kworker: make the page at the iterator's position
+ * present without waiting on user space (FOLL_NOWAIT: a userfaultfd or a
+ * FUSE page that would make it wait makes GUP return 0 pages at once).
+ * Only ITER_UBUF destinations fault: kvecs and bvecs of pinned pages
+ * cannot.  Returns 0, -EFAULT (nothing mapped there) or -EAGAIN.
+ */
+static int modegate_store_fault_in_nowait(struct iov_iter *to)
+{
+	unsigned long addr = (unsigned long)to->ubuf + to->iov_offset;
+	struct page *page;
+	long got;
+
+	if (!iter_is_ubuf(to))
+		return -EFAULT;
+	got = get_user_pages_unlocked(addr, 1, &page, FOLL_WRITE | FOLL_NOWAIT);
+	if (got == 1) {
+		put_page(page);
+		return 0;
+	}
+	return got < 0 ? -EFAULT : -EAGAIN;
+}
+
+/* Step 2: fault in @len bytes at the iterator.  0, -EFAULT or -EAGAIN. */
+static int modegate_store_fault_in(struct iov_iter *to, size_t len, bool nowait)
+{
+	if (nowait)
+		return modegate_store_fault_in_nowait(to);
+	/* Only this caller sleeps here: the lock is not held. */
+	return fault_in_iov_iter_writeable(to, len) == len ? -EFAULT : 0;
 }
 
 /**
- * modegate_store_read_to_iter() - copy store bytes to an iov_iter
+ * modegate_store_read() - copy store bytes to an iov_iter, one copy per byte
  * @pos: store offset.
- * @to: destination; user memory is touched with no lock held.
+ * @to: destination.
+ * @nowait: never wait on user space for a fault (the async kworker).
  *
- * Context: process context (or a kthread that adopted the right mm).
+ * Context: process context, or a kthread that adopted the right mm.
  * Return: bytes copied, 0 at or after the end of file, -EFAULT when a
- * fault stopped the copy before any byte, -ENOMEM.
+ * fault stopped the copy before any byte, -EAGAIN when @nowait stopped it
+ * at a page that could be made present only by waiting.
  */
-ssize_t modegate_store_read_to_iter(loff_t pos, struct iov_iter *to)
+ssize_t modegate_store_read(loff_t pos, struct iov_iter *to, bool nowait)
 {
-	size_t want = iov_iter_count(to);
-	size_t done = 0;
-	bool faulted = false;
-	void *bounce;
+	size_t done = 0, want, copied;
+	unsigned int stuck = 0;
+	int fault = 0;
 
-	if (!want || pos < 0 || pos >= modegate_store_used())
+	if (pos < 0)
 		return 0;
-	bounce = kmalloc(min_t(size_t, want, MODEGATE_STORE_CHUNK), GFP_KERNEL);
-	if (!bounce)
-		return -ENOMEM;
-	while (done < want) {
-		size_t n, copied;
-
-		n = modegate_store_copy_out(pos + done, bounce,
-					    min_t(size_t, want - done, MODEGATE_STORE_CHUNK));
-		if (!n)
-			break;
-		copied = copy_to_iter(bounce, n, to);
+	while (iov_iter_count(to)) {
+		copied = modegate_store_read_atomic(pos + done, to,
+						    MODEGATE_STORE_CHUNK, &want);
 		done += copied;
-		if (copied < n) {
+		if (!want)
+			break;
+		stuck = copied ? 0 : stuck + 1;
+		if (copied < want) {
+			fault = stuck > MODEGATE_STORE_RETRIES ? -EFAULT :
+				modegate_store_fault_in(to, want - copied, nowait);
+			if (fault)
+				break;
+		}
+		if (fatal_signal_pending(current))
+			break;
+		cond_resched();
+	}
+	if (fault)
+		modegate_count(faults);
+	return done ? done : fault;
+}
+
+/*
+ * Step 1 of a write: under the lock, faults disabled, copy up to @max
+ * bytes to *@pos (the end of file when @append), and set *@pos to where
+ * they went.  Returns the bytes copied; *@room is what fitted.
+ */
+static size_t modegate_store_write_atomic(loff_t *pos, bool append,
+					  struct iov_iter *from, size_t max,
+					  size_t *room)
+{
+	struct modegate_store *s = &modegate_store;
+	size_t copied = 0, used;
+
+	*room = 0;
+	mutex_lock(&s->lock);
+	used = s->used;
+	if (append)
+		*pos = used;
+	if (*pos < s->capacity) {
+		*room = min3(max, iov_iter_count(from), s->capacity - (size_t)*pos);
+		pagefault_disable();
+		copied = copy_from_iter(s->data + *pos, *room, from);
+		pagefault_enable();
+		if (copied) {
+			if (*pos > used)
+				memset(s->data + used, 0, *pos - used);
+			WRITE_ONCE(s->used, max_t(size_t, used, *pos + copied));
+		}
+	}
+	mutex_unlock(&s->lock);
+	return copied;
+}
+
+/**
+ * modegate_store_write() - copy bytes from an iov_iter into the store
+ * @pos: in: where to write (ignored with @append); out: after the last byte.
+ * @append: O_APPEND: each chunk goes to the end of file.
+ * @from: source.
+ *
+ * Context: process context.
+ * Return: bytes written; -ENOSPC when none fit, -EFAULT when a fault
+ * stopped the copy before any byte.
+ */
+ssize_t modegate_store_write(loff_t *pos, bool append, struct iov_iter *from)
+{
+	size_t done = 0, room, copied;
+	unsigned int stuck = 0;
+	bool faulted = false;
+
+	if (!iov_iter_count(from))
+		return 0;
+	while (iov_iter_count(from)) {
+		copied = modegate_store_write_atomic(pos, append, from,
+						     MODEGATE_STORE_CHUNK, &room);
+		done += copied;
+		*pos += copied;
+		if (!room)
+			break;
+		stuck = copied ? 0 : stuck + 1;
+		if (copied < room &&
+		    (stuck > MODEGATE_STORE_RETRIES ||
+		     fault_in_iov_iter_readable(from, room - copied) == room - copied)) {
 			faulted = true;
 			break;
 		}
-	}
-	kfree(bounce);
-	if (faulted)
-		modegate_count(faults);
-	return done || !faulted ? done : -EFAULT;
-}
-
-/* Store bytes from @from at *@pos; see the locking design above. */
-static ssize_t modegate_store_write_from_iter(loff_t *pos, bool append,
-					      struct iov_iter *from)
-{
-	struct modegate_store *s = &modegate_store;
-	size_t want = iov_iter_count(from);
-	size_t done = 0;
-	bool faulted = false;
-	void *bounce;
-
-	if (!want)
-		return 0;
-	if (!append && *pos >= s->capacity)
-		return -ENOSPC;
-	bounce = kmalloc(min_t(size_t, want, MODEGATE_STORE_CHUNK), GFP_KERNEL);
-	if (!bounce)
-		return -ENOMEM;
-	while (done < want) {
-		size_t n = min_t(size_t, want - done, MODEGATE_STORE_CHUNK);
-		size_t copied, stored;
-
-		/* Size the chunk to the room left, so that little is undone. */
-		if (!append)
-			n = min_t(size_t, n, s->capacity - min_t(loff_t, *pos, s->capacity));
-		if (!n)
+		if (fatal_signal_pending(current))
 			break;
-		copied = copy_from_iter(bounce, n, from);
-		if (copied < n)
-			faulted = true;
-		stored = copied ? modegate_store_commit(pos, append, bounce, copied) : 0;
-		if (stored < copied)
-			iov_iter_revert(from, copied - stored);
-		done += stored;
-		*pos += stored;
-		if (faulted || stored < n)
-			break;
+		cond_resched();
 	}
-	kfree(bounce);
 	if (faulted)
 		modegate_count(faults);
 	if (done)
 		return done;
 	return faulted ? -EFAULT : -ENOSPC;
 }
-
-static int modegate_open(struct inode *inode, struct file *file)
-{
-	struct modegate_file *mf;
-	int ret;
-
-	mf = kzalloc(sizeof(*mf), GFP_KERNEL);
-	if (!mf)
-		return -ENOMEM;
-	ret = modegate_async_open(mf);
-	if (ret) {
-		kfree(mf);
-		return ret;
-	}
-	if ((file->f_flags & O_TRUNC) && (file->f_mode & FMODE_WRITE)) {
-		mutex_lock(&modegate_store.lock);
-		WRITE_ONCE(modegate_store.used, 0);
-		mutex_unlock(&modegate_store.lock);
-	}
-	file->private_data = mf;
-	modegate_count(open_files);
-	trace_modegate_open(true, file->f_flags);
-	return 0;
-}
-
-static int modegate_release(struct inode *inode, struct file *file)
-{
-	struct modegate_file *mf = file->private_data;
-
-	trace_modegate_open(false, file->f_flags);
-	modegate_async_release(mf);
-	kfree(mf);
-	modegate_count_dec(open_files);
-	return 0;
-}
-
-static ssize_t modegate_read_iter(struct kiocb *iocb, struct iov_iter *to)
-{
-	size_t len = iov_iter_count(to);
-	loff_t pos = iocb->ki_pos;
-	ssize_t ret;
-
-	ret = modegate_store_read_to_iter(pos, to);
-	if (ret > 0) {
-		iocb->ki_pos += ret;
-		modegate_count_add(bytes_read, ret);
-	}
-	modegate_count(reads);
-	trace_modegate_rw(false, pos, len, ret);
-	modegate_trace_crossing("read", pos, len, ret);
-	return ret;
-}
-
-static ssize_t modegate_write_iter(struct kiocb *iocb, struct iov_iter *from)
-{
-	bool append = iocb->ki_flags & IOCB_APPEND;
-	size_t len = iov_iter_count(from);
-	loff_t pos = iocb->ki_pos;
-	ssize_t ret;
-
-	ret = modegate_store_write_from_iter(&iocb->ki_pos, append, from);
-	if (ret > 0) {
-		modegate_count_add(bytes_written, ret);
-		pos = iocb->ki_pos - ret;
-	}
-	modegate_count(writes);
-	trace_modegate_rw(true, pos, len, ret);
-	modegate_trace_crossing("write", pos, len, ret);
-	return ret;
-}
-
-/* Offsets range over the capacity; SEEK_END, SEEK_DATA, SEEK_HOLE use the used length. */
-static loff_t modegate_llseek(struct file *file, loff_t off, int whence)
-{
-	return generic_file_llseek_size(file, off, whence,
-					modegate_store_capacity(),
-					modegate_store_used());
-}
-
-/* The store never blocks: always readable and writable; EPOLLPRI is async. */
-static __poll_t modegate_poll(struct file *file, struct poll_table_struct *wait)
-{
-	return EPOLLIN | EPOLLRDNORM | EPOLLOUT | EPOLLWRNORM |
-	       modegate_async_poll(file, wait);
-}
-
-const struct file_operations modegate_fops = {
-	.owner = THIS_MODULE,
-	.open = modegate_open,
-	.release = modegate_release,
-	.read_iter = modegate_read_iter,
-	.write_iter = modegate_write_iter,
-	.splice_read = modegate_splice_read,
-	.splice_write = iter_file_splice_write,
-	.llseek = modegate_llseek,
-	.poll = modegate_poll,
-	.unlocked_ioctl = modegate_ioctl,
-	.compat_ioctl = compat_ptr_ioctl,
-};
 
 int modegate_store_init(size_t capacity)
 {

@@ -11,7 +11,7 @@ shift 2
 dst=$top/build/ko-$name
 mkdir -p "$dst"
 # Copy only what kbuild needs; keep timestamps so rebuilds are incremental.
-cp -pu "$top/Kbuild" "$dst/"
+cp -pu "$top/Kbuild" "$top/VERSION" "$dst/"
 mkdir -p "$dst/module" "$dst/include/uapi/linux"
 cp -pu "$top"/module/*.[ch] "$dst/module/"
 cp -pu "$top/include/uapi/linux/modegate.h" "$dst/include/uapi/linux/"

@@ -9,9 +9,10 @@ pkgs=(
 	linux-image-amd64 linux-headers-amd64 linux-source-6.1
 	gcc make libc6-dev gcc-multilib libkmod-dev kmod
 	qemu-system-x86 busybox-static cpio xz-utils
-	shellcheck sparse liburing-dev trinity rsync
-	debian-archive-keyring
+	shellcheck sparse liburing-dev trinity gnuplot-nox rsync
+	librsvg2-bin libxml2-utils fonts-dejavu-core debian-archive-keyring
 	flex bison bc libelf-dev libssl-dev dwarves
+	git dkms dpkg-dev debhelper dh-dkms lintian mandoc man-db udev systemd
 )
 [ "$#" -gt 0 ] && pkgs+=("$@")
 

@@ -53,7 +53,8 @@ mg_kdir() {
 
 # mg_linux_source: directory with the files modegate takes from Debian's
 # linux-source tarball (the kselftest headers, lib.mk and runner,
-# checkpatch.pl, merge_config.sh), extracted once into the cache.
+# checkpatch.pl, kernel-doc, merge_config.sh), extracted once into the cache
+# (again when a file is missing).
 mg_linux_source() {
 	local tarball dir ver f missing=()
 	local files=(
@@ -65,6 +66,7 @@ mg_linux_source() {
 		tools/testing/selftests/kselftest/prefix.pl
 		tools/testing/selftests/kselftest/module.sh
 		scripts/checkpatch.pl
+		scripts/kernel-doc
 		scripts/spelling.txt
 		scripts/const_structs.checkpatch
 		scripts/kconfig/merge_config.sh

@@ -1,8 +1,9 @@
 #!/bin/bash
 # shellcheck disable=SC2317  # functions are called through step()
 # SPDX-License-Identifier: GPL-2.0
-# checkpatch.pl --strict (from Debian's linux-source), sparse (C=2), a W=1
-# build and shellcheck.  Prints what each found; exits non-zero on any.
+# checkpatch.pl --strict and kernel-doc (from Debian's linux-source),
+# sparse (C=2), a W=1 build and shellcheck.  Prints what each found; exits
+# non-zero on any.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
@@ -43,6 +44,12 @@ checkpatch() {
 	return "$found"
 }
 
+kerneldoc() { # the uapi header: kernel-doc -none prints nothing when clean
+	local found
+	found=$("$src/scripts/kernel-doc" -none include/uapi/linux/modegate.h 2>&1)
+	[ -z "$found" ] || { printf '%s\n' "$found"; return 1; }
+}
+
 kbuild_clean() { # kbuild_clean ARGS: build, fail on any warning
 	local log
 	log=$(mktemp)
@@ -57,8 +64,10 @@ kbuild_clean() { # kbuild_clean ARGS: build, fail on any warning
 }
 
 step "checkpatch --strict" checkpatch
+step "kernel-doc (uapi)" kerneldoc
 touch module/*.c
 step "W=1 build" kbuild_clean W=1
+step "one-way calls between files" bash scripts/layers.sh
 step "sparse C=2" kbuild_clean C=2 CF="-D__CHECK_ENDIAN__"
 step "shellcheck" shellcheck -x scripts/*.sh scripts/*/*.sh .ci/run
 step "shellcheck (guest)" shellcheck -s sh scripts/guest/init scripts/guest/*.sh

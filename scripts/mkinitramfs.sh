@@ -5,6 +5,8 @@
 #
 #   mkinitramfs.sh OUT.cpio.gz KVER MODULE.ko
 #
+# MG_ROOT_OVERLAY: a tree copied over the root (a make install DESTDIR, a
+# DKMS-installed module; scripts/package.sh).
 # MG_MODULES_DIR: where KVER's modules.order/modules.builtin* are (default
 # /lib/modules/KVER; scripts/matrix points it into a fetched kernel's root).
 set -eu
@@ -33,6 +35,8 @@ for f in modules.order modules.builtin modules.builtin.modinfo; do
 	[ -e "$kmods/$f" ] && cp "$kmods/$f" "$mdir/"
 done
 touch "$mdir/modules.order" "$mdir/modules.builtin"
+# The overlay, before depmod indexes the tree.
+[ -z "${MG_ROOT_OVERLAY:-}" ] || cp -a "$MG_ROOT_OVERLAY/." "$root/"
 depmod -b "$root" "$kver" 2>/dev/null || /sbin/depmod -b "$root" "$kver"
 
 # Programs: the tool, and the selftests installed the kselftest way

@@ -249,6 +249,61 @@ TEST_F(dev, wait_interrupted_by_signal)
 	ASSERT_QUIESCENT();
 }
 
+/* Is @pid asleep ('S' in /proc/PID/stat)? */
+static bool mg_sleeping(pid_t pid)
+{
+	char path[64], stat[256], *p;
+	int fd, n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return false;
+	n = read(fd, stat, sizeof(stat) - 1);
+	close(fd);
+	if (n <= 0)
+		return false;
+	stat[n] = '\0';
+	p = strrchr(stat, ')');
+	return p && p[1] == ' ' && p[2] == 'S';
+}
+
+/*
+ * A wake-up with no signal handler to run -- here a SIGSTOP and SIGCONT;
+ * io_uring's task work does the same -- restarts ASYNC_WAIT instead of
+ * failing it with -EINTR: the waiter sees its timeout, as if never woken.
+ */
+TEST_F(dev, wait_restarts_after_a_stop_and_continue)
+{
+	int ready[2], status;
+	pid_t pid;
+	char c;
+
+	ASSERT_EQ(0, pipe(ready));
+	pid = fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		c = 'r';
+		if (write(ready[1], &c, 1) != 1)
+			_exit(1);
+		/* Nothing is queued: only the timeout ends this wait. */
+		_exit(mg_wait(self->fd, 1, 2 * MG_NSEC, NULL) == -ETIMEDOUT ? 0 : 2);
+	}
+	ASSERT_EQ(1, read(ready[0], &c, 1));
+	while (!mg_sleeping(pid))
+		sched_yield();
+	ASSERT_EQ(0, kill(pid, SIGSTOP));
+	ASSERT_EQ(pid, waitpid(pid, &status, WUNTRACED));
+	ASSERT_TRUE(WIFSTOPPED(status));
+	ASSERT_EQ(0, kill(pid, SIGCONT));
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	EXPECT_EQ(0, WEXITSTATUS(status)) TH_LOG("the wait failed instead of restarting");
+	close(ready[0]);
+	close(ready[1]);
+	ASSERT_QUIESCENT();
+}
+
 TEST_F(dev, eventfd_counts_completions)
 {
 	struct modegate_async_eventfd e = { .fd = eventfd(0, EFD_NONBLOCK) };
@@ -666,7 +721,9 @@ TEST_F(dev, bad_submit_args)
 	ASSERT_EQ(-EFAULT, mg_submit_raw(self->fd, (void *)-4096L, 1, sizeof(r[0]), 0));
 	ASSERT_EQ(-EFAULT, mg_submit_raw(self->fd, (void *)0xffff888000000000UL, 1,
 					 sizeof(r[0]), 0));
-	ASSERT_EQ(-EFAULT, mg_submit_raw(self->fd, r, 256, 0x7fffffff, 0));
+	/* Elements larger than a page are refused before any is read. */
+	ASSERT_EQ(-E2BIG, mg_submit_raw(self->fd, r, 256, 0x7fffffff, 0));
+	ASSERT_EQ(-E2BIG, mg_submit_raw(self->fd, r, 1, getpagesize() + 8, 0));
 	ASSERT_EQ(-EFAULT, ioctl(self->fd, MODEGATE_IOC_ASYNC_SUBMIT, NULL) ? -errno : 0);
 	ASSERT_QUIESCENT();
 }

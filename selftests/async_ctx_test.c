@@ -39,17 +39,6 @@ static struct mg_shared *mg_shared_map(void)
 	return mg_map(sizeof(struct mg_shared), MAP_SHARED);
 }
 
-/* Wait (bounded) for a flag the child sets. */
-static int mg_wait_flag(volatile int *flag)
-{
-	uint64_t end = mg_now() + MG_WAIT_NS;
-
-	while (!*flag)
-		if (mg_now() > end)
-			return -1;
-	return 0;
-}
-
 /* A child that spins in user mode on IRQ_CPU until told to stop. */
 static pid_t mg_spinner(struct mg_shared *sh)
 {

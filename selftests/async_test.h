@@ -17,6 +17,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
+#include <grp.h>
 #include <time.h>
 
 #include "modegate_test.h"
@@ -291,6 +292,70 @@ static inline int mg_wait_child(pid_t pid)
 		return -1;
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
+
+/* Wait (bounded, by polling) until another process sets @flag. */
+static inline int mg_wait_flag(volatile int *flag)
+{
+	uint64_t end = mg_now() + MG_WAIT_NS;
+
+	while (!*flag)
+		if (mg_now() > end)
+			return -1;
+	return 0;
+}
+
+/* Drop every id to @uid (and its gid), keeping no supplementary group. */
+static inline int mg_become(uid_t uid)
+{
+	if (setgroups(0, NULL) || setresgid(uid, uid, uid) || setresuid(uid, uid, uid))
+		return -1;
+	return 0;
+}
+
+/*
+ * Wait at most @ms for the child @pid (through a pidfd: no sleeping):
+ * what mg_wait_child() says, or -2 when it is still running.
+ */
+static inline int mg_wait_child_ms(pid_t pid, int ms)
+{
+	int pfd = syscall(SYS_pidfd_open, pid, 0);
+	struct pollfd p = { .fd = pfd, .events = POLLIN };
+	int n;
+
+	if (pfd < 0)
+		return -1;
+	n = poll(&p, 1, ms);
+	close(pfd);
+	return n == 1 ? mg_wait_child(pid) : -2;
+}
+
+/* Read one byte from a pipe within @ms: 0, or -1 (timeout, EOF). */
+static inline int mg_read_byte_ms(int fd, int ms)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	if (poll(&p, 1, ms) != 1 || read(fd, &c, 1) != 1)
+		return -1;
+	return 0;
+}
+
+/*
+ * main() of a test program that is also its own exec helper: run as
+ * "/proc/self/exe ARG", it runs FN() instead of the tests.
+ */
+#define MG_TEST_MAIN_WITH_HELPER(ARG, FN)				\
+	static void __attribute__((constructor)) mg_order_last(void)	\
+	{								\
+		if (!__constructor_order)				\
+			__constructor_order = _CONSTRUCTOR_ORDER_BACKWARD; \
+	}								\
+	int main(int argc, char **argv)					\
+	{								\
+		if (argc > 1 && !strcmp(argv[1], ARG))			\
+			return FN();					\
+		return test_harness_run(argc, argv);			\
+	}
 
 /* Read exactly @len bytes from a pipe. */
 static inline int mg_read_full(int fd, void *buf, size_t len)

@@ -45,55 +45,8 @@ static inline char *mg_read_klog(void)
 
 /* Static 32-bit test programs do not link libkmod. */
 #ifndef MODEGATE_NO_KMOD
-#include <libkmod.h>
-
-/* Load modegate with @params; returns 0 or a negative errno. */
-static inline int mg_load(const char *params)
-{
-	struct kmod_ctx *ctx = kmod_new(NULL, NULL);
-	struct kmod_list *list = NULL, *l;
-	int ret = -ENOENT;
-
-	if (!ctx)
-		return -ENOMEM;
-	if (kmod_module_new_from_lookup(ctx, "modegate", &list) < 0 || !list) {
-		kmod_unref(ctx);
-		return -ENOENT;
-	}
-	kmod_list_foreach(l, list) {
-		struct kmod_module *mod = kmod_module_get_module(l);
-
-		ret = kmod_module_insert_module(mod, 0, params);
-		kmod_module_unref(mod);
-		break;
-	}
-	kmod_module_unref_list(list);
-	kmod_unref(ctx);
-	return ret;
-}
-
-/* Unload modegate; returns 0 or a negative errno (-EAGAIN while in use). */
-static inline int mg_unload(void)
-{
-	struct kmod_ctx *ctx = kmod_new(NULL, NULL);
-	struct kmod_module *mod;
-	int ret;
-
-	if (!ctx)
-		return -ENOMEM;
-	ret = kmod_module_new_from_name(ctx, "modegate", &mod);
-	if (!ret) {
-		ret = kmod_module_remove_module(mod, 0);
-		kmod_module_unref(mod);
-	}
-	kmod_unref(ctx);
-	return ret;
-}
-
-static inline int mg_loaded(void)
-{
-	return access("/sys/module/modegate", F_OK) == 0;
-}
+/* mg_load(), mg_unload(), mg_reload(), mg_loaded(): shared with the tool. */
+#include "../userspace/kmodload.h"
 
 /* Make sure the module is loaded with default parameters. */
 static inline int mg_ensure_default(void)
@@ -101,19 +54,6 @@ static inline int mg_ensure_default(void)
 	if (mg_loaded())
 		return 0;
 	return mg_load("");
-}
-
-/* Reload the module with @params (NULL or "" for the defaults). */
-static inline int mg_reload(const char *params)
-{
-	int ret;
-
-	if (mg_loaded()) {
-		ret = mg_unload();
-		if (ret)
-			return ret;
-	}
-	return mg_load(params ? params : "");
 }
 
 #endif /* MODEGATE_NO_KMOD */

@@ -28,6 +28,19 @@ static const char *tool_path(void)
 	return p && *p ? p : "/usr/bin/modegate";
 }
 
+/* Append what *@fd has to @buf (@n bytes so far); close it at its end. */
+static void drain(int *fd, char *buf, size_t cap, size_t *n)
+{
+	ssize_t got = read(*fd, buf + *n, cap - 1 - *n);
+
+	if (got > 0) {
+		*n += got;
+		return;
+	}
+	close(*fd);
+	*fd = -1;
+}
+
 /* Run the tool with @argv (argv[0] is ignored), capturing both outputs. */
 static int run_tool(struct run *r, char *const argv[], uid_t uid)
 {
@@ -59,7 +72,6 @@ static int run_tool(struct run *r, char *const argv[], uid_t uid)
 	for (;;) {
 		struct pollfd p[2] = { { .fd = out[0], .events = POLLIN },
 				       { .fd = err[0], .events = POLLIN } };
-		ssize_t n;
 
 		if (p[0].fd < 0 && p[1].fd < 0)
 			break;
@@ -67,24 +79,10 @@ static int run_tool(struct run *r, char *const argv[], uid_t uid)
 			kill(pid, SIGKILL);
 			break;
 		}
-		if (p[0].revents) {
-			n = read(out[0], r->out + no, sizeof(r->out) - 1 - no);
-			if (n <= 0) {
-				close(out[0]);
-				out[0] = -1;
-			} else {
-				no += n;
-			}
-		}
-		if (p[1].revents) {
-			n = read(err[0], r->err + ne, sizeof(r->err) - 1 - ne);
-			if (n <= 0) {
-				close(err[0]);
-				err[0] = -1;
-			} else {
-				ne += n;
-			}
-		}
+		if (p[0].revents)
+			drain(&out[0], r->out, sizeof(r->out), &no);
+		if (p[1].revents)
+			drain(&err[0], r->err, sizeof(r->err), &ne);
 		if (out[0] < 0 && err[0] < 0)
 			break;
 	}
@@ -494,11 +492,14 @@ TEST_F(tool, trace_shows_events_and_restores_enable)
 	EXPECT_STREQ(before, after);
 }
 
-static int read_enable(char *buf, size_t len)
+static int read_enable(const char *dir, char *buf, size_t len)
 {
-	int fd = open("/sys/kernel/tracing/events/modegate/enable", O_RDONLY);
+	char path[256];
 	ssize_t n;
+	int fd;
 
+	snprintf(path, sizeof(path), "%s/events/modegate/enable", dir);
+	fd = open(path, O_RDONLY);
 	if (fd < 0)
 		return -1;
 	n = read(fd, buf, len - 1);
@@ -509,14 +510,15 @@ static int read_enable(char *buf, size_t len)
 	return 0;
 }
 
-TEST_F(tool, trace_interrupted_by_sigint_restores_enable)
+/* The tool traces in its own instance: the global setting never changes. */
+TEST_F(tool, trace_uses_a_private_instance_removed_on_sigint)
 {
-	char before[8], during[8], after[8], out[4096] = "";
+	char before[8], during[8], after[8], mine[8], inst[128], out[4096] = "";
 	size_t got = 0;
 	int p[2], st;
 	pid_t pid;
 
-	if (read_enable(before, sizeof(before)))
+	if (read_enable("/sys/kernel/tracing", before, sizeof(before)))
 		SKIP(return, "no tracefs events for modegate");
 	ASSERT_EQ(0, pipe(p));
 	pid = fork();
@@ -540,14 +542,50 @@ TEST_F(tool, trace_interrupted_by_sigint_restores_enable)
 		got += n;
 		out[got] = 0;
 	}
-	ASSERT_EQ(0, read_enable(during, sizeof(during)));
-	EXPECT_STREQ("1\n", during);
+	snprintf(inst, sizeof(inst), "/sys/kernel/tracing/instances/modegate-%d", pid);
+	ASSERT_EQ(0, read_enable(inst, mine, sizeof(mine))) TH_LOG("no instance %s", inst);
+	EXPECT_STREQ("1\n", mine);
+	ASSERT_EQ(0, read_enable("/sys/kernel/tracing", during, sizeof(during)));
+	EXPECT_STREQ(before, during);
 	ASSERT_EQ(0, kill(pid, SIGINT));
 	ASSERT_EQ(pid, waitpid(pid, &st, 0));
 	close(p[0]);
 	EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-	ASSERT_EQ(0, read_enable(after, sizeof(after)));
+	ASSERT_EQ(0, read_enable("/sys/kernel/tracing", after, sizeof(after)));
 	EXPECT_STREQ(before, after);
+	EXPECT_NE(0, access(inst, F_OK)) TH_LOG("%s left behind", inst);
+}
+
+/* The picture: valid enough to name every lane and every step of a journey. */
+TEST_F(tool, async_svg_draws_each_step_of_the_journey)
+{
+	static const char *const want[] = {
+		"<svg ", "CPU 0", "submit by ", "interrupt on ", "delivery by ", "reap by ",
+		"#1 adopt_mm", "#5 naive", "</svg>", NULL,
+	};
+	const char *path = "/tmp/tool_test_async.svg";
+	const char *const *w;
+	char svg[1 << 16];
+	ssize_t n;
+	int fd;
+
+	if (access("/sys/kernel/tracing/instances", F_OK))
+		SKIP(return, "no tracefs instances");
+	unlink(path);
+	ASSERT_EQ(0, RUN(&self->r, "--json", "async", "--strategy", "all", "--latency", "5ms",
+			 "--svg", (char *)path));
+	ASSERT_EQ(0, self->r.status) TH_LOG("%s%s", self->r.out, self->r.err);
+	EXPECT_TRUE(json_str_is(self->r.out, "svg", path));
+	fd = open(path, O_RDONLY);
+	ASSERT_LE(0, fd);
+	n = read(fd, svg, sizeof(svg) - 1);
+	close(fd);
+	ASSERT_LT(0, n);
+	svg[n] = 0;
+	for (w = want; *w && strstr(svg, *w); w++)
+		;
+	EXPECT_EQ(NULL, *w) TH_LOG("the picture lacks '%s'", *w ? *w : "");
+	unlink(path);
 }
 
 TEST_F(tool, bench_reports_ratios)

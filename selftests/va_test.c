@@ -271,10 +271,16 @@ TEST_F(va, fork_shares_pages_until_a_write_breaks_cow)
 	munmap(p, self->page);
 }
 
-TEST_F(va, unprivileged_caller_gets_page_ids_not_frames)
+/*
+ * Whether frames are shown is decided at open, from the opener's
+ * credentials, as for /proc/PID/pagemap: a file opened by root keeps
+ * showing them after its user drops privileges; one opened without
+ * CAP_SYS_ADMIN shows page identities only.
+ */
+TEST_F(va, frames_are_decided_by_the_openers_credentials)
 {
 	char *p = map_anon(self->page);
-	struct modegate_va_page mine, theirs;
+	struct modegate_va_page mine, theirs[2];
 	int pfd[2], status;
 	pid_t pid;
 
@@ -283,32 +289,40 @@ TEST_F(va, unprivileged_caller_gets_page_ids_not_frames)
 	mine = one(_metadata, self->fd, p, 0);
 	ASSERT_TRUE(mine.flags & MODEGATE_PAGE_PFN_VALID);
 	ASSERT_EQ(0, pipe(pfd));
+	/* The node is 0600: open it to the child for a moment. */
+	ASSERT_EQ(0, chmod(MG_DEV, 0666));
 	pid = fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		struct modegate_va_translate va = {
-			.addr = MG_PTR(p), .nr_pages = 1, .pages = MG_PTR(&theirs),
-		};
+		struct modegate_va_translate va = { .addr = MG_PTR(p), .nr_pages = 1 };
+		int fd;
 
-		/* The node is 0600: use the fd root opened, without root. */
 		if (setgid(65534) || setuid(65534) || getuid() != 65534)
 			_exit(1);
-		if (open(MG_DEV, O_RDWR) >= 0)
-			_exit(2);
+		va.pages = MG_PTR(&theirs[0]);
 		if (ioctl(self->fd, MODEGATE_IOC_VA_TRANSLATE, &va))
+			_exit(2);
+		fd = open(MG_DEV, O_RDWR);
+		va.pages = MG_PTR(&theirs[1]);
+		if (fd < 0 || ioctl(fd, MODEGATE_IOC_VA_TRANSLATE, &va))
 			_exit(3);
-		_exit(write(pfd[1], &theirs, sizeof(theirs)) == sizeof(theirs) ? 0 : 4);
+		_exit(write(pfd[1], theirs, sizeof(theirs)) == sizeof(theirs) ? 0 : 4);
 	}
 	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_EQ(0, chmod(MG_DEV, 0600));
 	ASSERT_TRUE(WIFEXITED(status));
 	ASSERT_EQ(0, WEXITSTATUS(status));
-	ASSERT_EQ(sizeof(theirs), read(pfd[0], &theirs, sizeof(theirs)));
-	EXPECT_TRUE(theirs.flags & P_PRESENT);
-	EXPECT_TRUE(theirs.flags & MODEGATE_PAGE_PFN_HIDDEN);
-	EXPECT_FALSE(theirs.flags & MODEGATE_PAGE_PFN_VALID);
-	EXPECT_EQ(0, theirs.pfn);
+	ASSERT_EQ(sizeof(theirs), read(pfd[0], theirs, sizeof(theirs)));
+	/* Root's file, used without privileges: frames, as root opened it. */
+	EXPECT_TRUE(theirs[0].flags & MODEGATE_PAGE_PFN_VALID);
+	EXPECT_FALSE(theirs[0].flags & MODEGATE_PAGE_PFN_HIDDEN);
+	/* Its own file: no frame numbers. */
+	EXPECT_TRUE(theirs[1].flags & P_PRESENT);
+	EXPECT_TRUE(theirs[1].flags & MODEGATE_PAGE_PFN_HIDDEN);
+	EXPECT_FALSE(theirs[1].flags & MODEGATE_PAGE_PFN_VALID);
+	EXPECT_EQ(0, theirs[1].pfn);
 	/* The COW-shared page: same identity, without the frame number. */
-	EXPECT_EQ(mine.page_id, theirs.page_id);
+	EXPECT_EQ(mine.page_id, theirs[1].page_id);
 	munmap(p, self->page);
 }
 

@@ -15,6 +15,8 @@
 
 #include "mgtool.h"
 
+#define MG_BENCH_SIZES 8
+
 struct mg_rate {
 	double bytes_per_s;	/* throughput, or */
 	double ns_per_op;	/* cost per operation */
@@ -130,41 +132,107 @@ static int mg_store_restore(const char *saved, uint64_t used)
 	return ret;
 }
 
-static int bench_run(int argc, char **argv)
+/* --time and --sizes; 0, or the usage error's exit code. */
+static int bench_parse(int argc, char **argv, uint64_t *budget, uint64_t *sizes,
+		       unsigned int *nsizes)
 {
 	static const struct option opts[] = {
 		{ "time", required_argument, NULL, 't' },
 		{ "sizes", required_argument, NULL, 's' },
 		{ NULL, 0, NULL, 0 },
 	};
-	static const char *const cols[] = {
-		"block", "store_read_mib_s", "store_write_mib_s", "devzero_read_mib_s",
-		"memcpy_mib_s", "read_vs_devzero", "write_vs_devzero", "read_vs_memcpy",
-	};
-	uint64_t sizes[8] = { 4096, 65536, 1 << 20 }, budget = 200000000, v;
-	unsigned int nsizes = 3, i;
-	struct mg_bench_ctx b = { .fd = -1, .zero = -1 };
-	struct modegate_info info;
-	struct mg_rate io, pp;
-	char *saved = NULL, *tok, *list, *save_ptr;
-	int c, rc = MG_EXIT_OK, ret;
+	char *tok, *list, *save_ptr;
+	uint64_t v;
+	int c;
 
 	while ((c = mg_getopt(argc, argv, &mg_cmd_bench, "t:s:", opts)) != -1) {
-		if (c == 't' && (mg_parse_duration_ns(optarg, &budget) || !budget))
+		if (c == 't' && (mg_parse_duration_ns(optarg, budget) || !*budget))
 			return mg_usage_error(&mg_cmd_bench, "bad --time '%s' (e.g. 200ms)", optarg);
 		if (c != 's')
 			continue;
 		list = strdupa(optarg);
-		nsizes = 0;
+		*nsizes = 0;
 		for (tok = strtok_r(list, ",", &save_ptr); tok; tok = strtok_r(NULL, ",", &save_ptr)) {
-			if (nsizes == MG_ARRAY_SIZE(sizes) || mg_parse_u64(tok, &v) || !v || v > (64 << 20))
+			if (*nsizes == MG_BENCH_SIZES || mg_parse_u64(tok, &v) || !v || v > (64 << 20))
 				return mg_usage_error(&mg_cmd_bench, "--sizes: up to 8 sizes, 1 to 64M");
-			sizes[nsizes++] = v;
+			sizes[(*nsizes)++] = v;
 		}
 	}
 	if (optind < argc)
 		return mg_usage_error(&mg_cmd_bench, "unexpected argument '%s'", argv[optind]);
+	return 0;
+}
 
+/* One row of the throughput table: blocks of @size; false on a failure. */
+static bool bench_row(struct mg_bench_ctx *b, uint64_t size, uint64_t budget)
+{
+	struct mg_rate rd, wr, zr, mc;
+	char name[32];
+
+	b->bs = size < b->capacity ? size : b->capacity;
+	b->buf = calloc(1, b->bs);
+	b->src = malloc(b->bs);
+	if (!b->buf || !b->src) {
+		free(b->buf);
+		free(b->src);
+		return false;
+	}
+	memset(b->src, 0x5a, b->bs);
+	wr = mg_bench_measure(b, B_STORE_WRITE, budget);
+	rd = mg_bench_measure(b, B_STORE_READ, budget);
+	zr = mg_bench_measure(b, B_ZERO_READ, budget);
+	mc = mg_bench_measure(b, B_MEMCPY, budget);
+	out_row();
+	mg_fmt_bytes(name, sizeof(name), b->bs);
+	out_str(NULL, "%s", name);
+	out_rate(NULL, &rd);
+	out_rate(NULL, &wr);
+	out_rate(NULL, &zr);
+	out_rate(NULL, &mc);
+	out_ratio(NULL, &rd, &zr);
+	out_ratio(NULL, &wr, &zr);
+	out_ratio(NULL, &rd, &mc);
+	out_close();
+	free(b->buf);
+	free(b->src);
+	return !wr.err && !rd.err && !zr.err;
+}
+
+/* One MODEGATE_IOC_INFO against one getppid(); false on a failure. */
+static bool bench_round_trip(struct mg_bench_ctx *b, uint64_t budget)
+{
+	struct mg_rate io = mg_bench_measure(b, B_IOCTL, budget);
+	struct mg_rate pp = mg_bench_measure(b, B_GETPPID, budget);
+
+	out_object("round_trip", "round trip: one MODEGATE_IOC_INFO vs one getppid()");
+	if (io.err) {
+		mg_ioc_fail(MODEGATE_IOC_INFO, io.err);
+	} else {
+		out_dbl("ioctl_info_ns", io.ns_per_op, 0);
+		out_dbl("getppid_ns", pp.ns_per_op, 0);
+		out_dbl("ioctl_vs_getppid", io.ns_per_op / pp.ns_per_op, 2);
+		out_comment("the ioctl's copy in/out and dispatch over the bare crossing");
+	}
+	out_close();
+	return !io.err;
+}
+
+static int bench_run(int argc, char **argv)
+{
+	static const char *const cols[] = {
+		"block", "store_read_mib_s", "store_write_mib_s", "devzero_read_mib_s",
+		"memcpy_mib_s", "read_vs_devzero", "write_vs_devzero", "read_vs_memcpy",
+	};
+	uint64_t sizes[MG_BENCH_SIZES] = { 4096, 65536, 1 << 20 }, budget = 200000000;
+	unsigned int nsizes = 3, i;
+	struct mg_bench_ctx b = { .fd = -1, .zero = -1 };
+	struct modegate_info info;
+	char *saved = NULL;
+	int rc, ret;
+
+	rc = bench_parse(argc, argv, &budget, sizes, &nsizes);
+	if (rc)
+		return rc;
 	out_begin();
 	b.fd = mg_dev_open(O_RDWR);
 	if (b.fd < 0)
@@ -185,59 +253,14 @@ static int bench_run(int argc, char **argv)
 	out_u64("time_per_measurement_ns", budget);
 	out_u64("store_capacity", b.capacity);
 	out_comment("the store's contents are saved and put back afterwards");
-
 	out_table("throughput", "throughput (MiB/s) and ratios to the baselines", cols,
 		  MG_ARRAY_SIZE(cols));
-	for (i = 0; i < nsizes; i++) {
-		struct mg_rate rd, wr, zr, mc;
-		char size[32];
-
-		b.bs = sizes[i] < b.capacity ? sizes[i] : b.capacity;
-		b.buf = malloc(b.bs);
-		b.src = malloc(b.bs);
-		if (!b.buf || !b.src) {
-			free(b.buf);
-			free(b.src);
+	for (i = 0; i < nsizes; i++)
+		if (!bench_row(&b, sizes[i], budget))
 			rc = MG_EXIT_FAIL;
-			break;
-		}
-		memset(b.src, 0x5a, b.bs);
-		memset(b.buf, 0, b.bs);
-		wr = mg_bench_measure(&b, B_STORE_WRITE, budget);
-		rd = mg_bench_measure(&b, B_STORE_READ, budget);
-		zr = mg_bench_measure(&b, B_ZERO_READ, budget);
-		mc = mg_bench_measure(&b, B_MEMCPY, budget);
-		if (wr.err || rd.err || zr.err)
-			rc = MG_EXIT_FAIL;
-		out_row();
-		mg_fmt_bytes(size, sizeof(size), b.bs);
-		out_str(NULL, "%s", size);
-		out_rate(NULL, &rd);
-		out_rate(NULL, &wr);
-		out_rate(NULL, &zr);
-		out_rate(NULL, &mc);
-		out_ratio(NULL, &rd, &zr);
-		out_ratio(NULL, &wr, &zr);
-		out_ratio(NULL, &rd, &mc);
-		out_close();
-		free(b.buf);
-		free(b.src);
-	}
 	out_close();
-
-	io = mg_bench_measure(&b, B_IOCTL, budget);
-	pp = mg_bench_measure(&b, B_GETPPID, budget);
-	out_object("round_trip", "round trip: one MODEGATE_IOC_INFO vs one getppid()");
-	if (io.err) {
-		mg_ioc_fail(MODEGATE_IOC_INFO, io.err);
+	if (!bench_round_trip(&b, budget))
 		rc = MG_EXIT_FAIL;
-	} else {
-		out_dbl("ioctl_info_ns", io.ns_per_op, 0);
-		out_dbl("getppid_ns", pp.ns_per_op, 0);
-		out_dbl("ioctl_vs_getppid", io.ns_per_op / pp.ns_per_op, 2);
-		out_comment("the ioctl's copy in/out and dispatch over the bare crossing");
-	}
-	out_close();
 	ret = mg_store_restore(saved, info.store_used);
 	if (ret) {
 		out_error(-ret, "putting the store back", NULL);
@@ -251,14 +274,10 @@ out:
 	return out_end(rc);
 }
 
-const struct mg_cmd mg_cmd_bench = {
-	.name = "bench",
-	.args = "[--time T] [--sizes 4K,64K,1M]",
-	.summary = "store throughput and ioctl cost, as ratios to baselines of the same run",
-	.help = "  -t, --time T       time per measurement (default 200ms)\n"
-		"  -s, --sizes LIST   block sizes (default 4K,64K,1M; capped at the store)\n"
-		"Baselines: read(2) of /dev/zero (the same crossing, the kernel's fastest\n"
-		"copy to user), memcpy in user space, getppid() (a bare system call).\n"
-		"Overwrites the store while it runs and puts its contents back.\n",
-	.run = bench_run,
-};
+MG_COMMAND(bench, "[--time T] [--sizes 4K,64K,1M]",
+	   "store throughput and ioctl cost, as ratios to baselines of the same run",
+	   "  -t, --time T       time per measurement (default 200ms)\n"
+	   "  -s, --sizes LIST   block sizes (default 4K,64K,1M; capped at the store)\n"
+	   "Baselines: read(2) of /dev/zero (the same crossing, the kernel's fastest\n"
+	   "copy to user), memcpy in user space, getppid() (a bare system call).\n"
+	   "Overwrites the store while it runs and puts its contents back.\n");

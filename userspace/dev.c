@@ -13,12 +13,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kmodload.h"
 #include "mgtool.h"
-
-bool mg_module_loaded(void)
-{
-	return access("/sys/module/modegate", F_OK) == 0;
-}
 
 int mg_dev_open(int flags)
 {
@@ -29,7 +25,7 @@ int mg_dev_open(int flags)
 	if (fd >= 0)
 		return fd;
 	err = errno;
-	if (err == ENOENT && !mg_module_loaded())
+	if (err == ENOENT && !mg_loaded())
 		out_error(err, "open " MG_DEV, "the module is not loaded: run 'modegate load' as root%s",
 			  access("/proc/modules", F_OK) ?
 			  " (this kernel cannot load modules: use 'make demo', which boots a VM)" : "");

@@ -90,12 +90,8 @@ static int info_run(int argc, char **argv)
 	return out_end(MG_EXIT_OK);
 }
 
-const struct mg_cmd mg_cmd_info = {
-	.name = "info",
-	.args = "",
-	.summary = "show the evidence of the two modes, the features and the limits",
-	.help = "Asks the module (MODEGATE_IOC_INFO) which ring the caller entered the\n"
-		"kernel from and which ring the handler runs at, TASK_SIZE, the CPU's\n"
-		"protections (SMAP, SMEP, PTI, UMIP) and the device's limits.\n",
-	.run = info_run,
-};
+MG_COMMAND(info, "",
+	   "show the evidence of the two modes, the features and the limits",
+	   "Asks the module (MODEGATE_IOC_INFO) which ring the caller entered the\n"
+	   "kernel from and which ring the handler runs at, TASK_SIZE, the CPU's\n"
+	   "protections (SMAP, SMEP, PTI, UMIP) and the device's limits.\n");

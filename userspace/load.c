@@ -7,14 +7,11 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
-#include <libkmod.h>
 
+#include "kmodload.h"
 #include "mgtool.h"
 
-static const char *const mg_params[] = {
-	"node_mode", "store_size", "trace", "max_inflight", "max_inflight_global",
-	"allow_wrong_process_demo",
-};
+static const char *const mg_params[] = { MG_MODULE_PARAMS };
 
 static void explain(const char *what, int err)
 {
@@ -38,6 +35,8 @@ static void explain(const char *what, int err)
 		hint = "a parameter was refused: see the kernel log (dmesg | grep modegate)";
 	else if (err == ENOEXEC)
 		hint = "modegate.ko was built for another kernel (make KVER=$(uname -r))";
+	else if (err == EKEYREJECTED || err == ENOKEY)
+		hint = "Secure Boot refused the module's signature: install it with DKMS, which signs with /var/lib/dkms/mok.key, and enroll that key once: mokutil --import /var/lib/dkms/mok.pub, then reboot";
 	out_error(err, what, hint ? "%s" : NULL, hint);
 }
 
@@ -45,25 +44,6 @@ static void explain(const char *what, int err)
 static bool mg_kernel_has_modules(void)
 {
 	return access("/proc/modules", F_OK) == 0;
-}
-
-/* A modegate.ko built in the source tree the tool was run from, if any. */
-static const char *mg_built_module(void)
-{
-	static char path[600];
-	char self[512], *slash;
-	ssize_t n;
-
-	n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	if (n < 0)
-		return NULL;
-	self[n] = 0;
-	slash = strrchr(self, '/');
-	if (!slash)
-		return NULL;
-	*slash = 0;
-	snprintf(path, sizeof(path), "%s/../modegate.ko", self);
-	return access(path, R_OK) ? NULL : path;
 }
 
 static void show_params(void)
@@ -89,11 +69,8 @@ static int load_run(int argc, char **argv)
 		{ "file", required_argument, NULL, 'f' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct kmod_list *list = NULL;
-	struct kmod_module *mod = NULL;
-	const char *file = NULL;
+	const char *file = NULL, *from;
 	char params[1024] = "";
-	struct kmod_ctx *ctx;
 	int c, i, err;
 
 	while ((c = mg_getopt(argc, argv, &mg_cmd_load, "f:", opts)) != -1)
@@ -113,36 +90,17 @@ static int load_run(int argc, char **argv)
 		explain("load", ENOSYS);
 		return out_end(MG_EXIT_FAIL);
 	}
-	if (mg_module_loaded()) {
+	if (mg_loaded()) {
 		explain("load", EEXIST);
 		return out_end(MG_EXIT_FAIL);
 	}
-	ctx = kmod_new(NULL, NULL);
-	if (!ctx) {
-		out_error(ENOMEM, "libkmod", NULL);
-		return out_end(MG_EXIT_FAIL);
-	}
-	if (!file) {
-		err = kmod_module_new_from_lookup(ctx, "modegate", &list);
-		if (!err && list)
-			mod = kmod_module_get_module(list);
-		else if (!err && !(file = mg_built_module()))
-			err = -ENOENT;
-	}
-	if (file)
-		err = kmod_module_new_from_path(ctx, file, &mod);
-	if (!err)
-		err = kmod_module_insert_module(mod, 0, params);
-	if (mod)
-		kmod_module_unref(mod);
-	kmod_module_unref_list(list);
-	kmod_unref(ctx);
+	err = mg_load_from(file, params, &from);
 	if (err) {
 		explain("load", -err);
 		return out_end(MG_EXIT_FAIL);
 	}
 	out_bool("loaded", true);
-	out_str("from", "%s", file ? file : "the installed module (modprobe's search path)");
+	out_str("from", "%s", from);
 	out_str("with", "%s", *params ? params : "default parameters");
 	show_params();
 	return out_end(MG_EXIT_OK);
@@ -150,8 +108,6 @@ static int load_run(int argc, char **argv)
 
 static int unload_run(int argc, char **argv)
 {
-	struct kmod_module *mod;
-	struct kmod_ctx *ctx;
 	int err;
 
 	while (mg_getopt(argc, argv, &mg_cmd_unload, "", NULL) != -1)
@@ -163,21 +119,11 @@ static int unload_run(int argc, char **argv)
 		explain("unload", ENOSYS);
 		return out_end(MG_EXIT_FAIL);
 	}
-	if (!mg_module_loaded()) {
+	if (!mg_loaded()) {
 		explain("unload", ENOENT);
 		return out_end(MG_EXIT_FAIL);
 	}
-	ctx = kmod_new(NULL, NULL);
-	if (!ctx) {
-		out_error(ENOMEM, "libkmod", NULL);
-		return out_end(MG_EXIT_FAIL);
-	}
-	err = kmod_module_new_from_name(ctx, "modegate", &mod);
-	if (!err) {
-		err = kmod_module_remove_module(mod, 0);
-		kmod_module_unref(mod);
-	}
-	kmod_unref(ctx);
+	err = mg_unload();
 	if (err) {
 		explain("unload", -err);
 		return out_end(MG_EXIT_FAIL);
@@ -186,23 +132,17 @@ static int unload_run(int argc, char **argv)
 	return out_end(MG_EXIT_OK);
 }
 
-const struct mg_cmd mg_cmd_load = {
-	.name = "load",
-	.args = "[--file MODULE.ko] [param=value...]",
-	.summary = "load the module through libkmod",
-	.help = "  -f, --file MODULE.ko  load this file instead of the installed module (without\n"
-		"                        either: ../modegate.ko next to this tool's directory)\n"
-		"  param=value           module parameters: node_mode=0666, store_size=BYTES,\n"
-		"                        trace=1, max_inflight=N, max_inflight_global=N,\n"
-		"                        allow_wrong_process_demo=1\n"
-		"Needs root, a kernel that can load modules, and the module not loaded yet.\n",
-	.run = load_run,
-};
+MG_COMMAND(load, "[--file MODULE.ko] [param=value...]",
+	   "load the module through libkmod",
+	   "  -f, --file MODULE.ko  insert this file instead of the installed module\n"
+	   "  param=value           module parameters: node_mode=0666, store_size=BYTES,\n"
+	   "                        trace=1, max_inflight=N, max_inflight_global=N,\n"
+	   "                        max_inflight_user=N, allow_wrong_process_demo=1\n"
+	   "The installed module is loaded as modprobe loads it: options from\n"
+	   "/etc/modprobe.d apply (then these), dependencies first.  When it is not\n"
+	   "installed: ../modegate.ko next to this tool's directory (the build tree).\n"
+	   "Needs root, a kernel that can load modules, and the module not loaded yet.\n");
 
-const struct mg_cmd mg_cmd_unload = {
-	.name = "unload",
-	.args = "",
-	.summary = "unload the module (refused while " MG_DEV " is open)",
-	.help = "",
-	.run = unload_run,
-};
+MG_COMMAND(unload, "",
+	   "unload the module (refused while " MG_DEV " is open)",
+	   "");

@@ -27,14 +27,16 @@ static void usage(FILE *f)
 	unsigned int i;
 
 	fprintf(f, "usage: modegate [--json] [--no-color] COMMAND [ARGS]\n"
-		"       modegate COMMAND --help\n\n"
+		"       modegate COMMAND --help\n"
+		"       modegate --version\n\n"
 		"The user/kernel mode boundary made concrete, through " MG_DEV ".\n\n"
 		"commands:\n");
 	for (i = 0; i < MG_ARRAY_SIZE(mg_cmds); i++)
 		fprintf(f, "  %-8s %s\n", mg_cmds[i]->name, mg_cmds[i]->summary);
 	fprintf(f, "\noptions:\n"
 		"  --json      print one JSON object instead of text\n"
-		"  --no-color  no colour (also: NO_COLOR set, or not a terminal)\n\n%s",
+		"  --no-color  no colour (also: NO_COLOR set, or not a terminal)\n"
+		"  --version   the tool's version\n\n%s",
 		mg_exit_codes);
 }
 
@@ -115,6 +117,10 @@ int main(int argc, char **argv)
 			mg_no_color = true;
 		} else if (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
 			usage(stdout);
+			return MG_EXIT_OK;
+		} else if (!strcmp(argv[1], "--version")) {
+			printf("modegate %s (ABI version %u)\n", MODEGATE_VERSION,
+			       MODEGATE_ABI_VERSION);
 			return MG_EXIT_OK;
 		} else {
 			fprintf(stderr, "modegate: unknown option '%s'\n\n", argv[1]);

@@ -34,6 +34,10 @@ struct mg_cmd {
 	int (*run)(int argc, char **argv);
 };
 
+/* Define mg_cmd_NAME, run by NAME_run(): MG_COMMAND(NAME, args, summary, help); */
+#define MG_COMMAND(cname, synopsis, oneline, text) \
+	const struct mg_cmd mg_cmd_##cname = { #cname, synopsis, oneline, text, cname##_run }
+
 extern const struct mg_cmd mg_cmd_load, mg_cmd_unload, mg_cmd_info, mg_cmd_probe,
 	mg_cmd_vaspace, mg_cmd_async, mg_cmd_trace, mg_cmd_stats, mg_cmd_tour,
 	mg_cmd_bench;
@@ -72,7 +76,6 @@ int mg_get_info(int fd, struct modegate_info *info);
 int mg_get_stats(int fd, struct modegate_stats *st);	/* ioctl or debugfs */
 int mg_param_read(const char *name, char *buf, size_t len);
 int mg_param_write(const char *name, const char *val);
-bool mg_module_loaded(void);
 
 /* Names of ABI constants. */
 const char *mg_strategy_name(unsigned int strategy);
@@ -92,6 +95,7 @@ int mg_wait_child(pid_t pid, int timeout_ms);	/* exit status, or -errno */
 int mg_read_full(int fd, void *buf, size_t len, int timeout_ms);	/* 0 or -errno */
 int mg_write_full(int fd, const void *buf, size_t len);
 long mg_ncpus(void);
+void *mg_grow(void *buf, size_t *cap);	/* realloc to twice; frees and NULL on failure */
 int mg_pin_cpu(int cpu);
 
 /* kmsg.c: the kernel log lines an action caused. */
@@ -171,14 +175,52 @@ struct mg_async_run {
 	const char *failed;
 };
 void mg_async_do(int fd, const struct mg_async_opts *o, struct mg_async_run *r);
+struct mg_trace;
+struct mg_journey;
+void mg_async_traced(int fd, const struct mg_async_opts *o, struct mg_async_run *r,
+		     struct mg_trace *tr, struct mg_journey *j);
+void mg_async_header(const struct mg_async_opts *o, const struct mg_async_run *r);
 void mg_async_table(const struct mg_async_run *r);
 void mg_async_free(struct mg_async_run *r);
 const char *mg_async_mm_name(const struct modegate_async_completion *c);
 
-/* trace.c: tracefs events/modegate, and settings put back on exit/signal. */
+/* journey.c: async requests' trace events, per request, for the picture. */
+#define MG_JOURNEY_REQS		16
+#define MG_JOURNEY_EVENTS	96
+enum mg_jkind { MG_J_SUBMIT, MG_J_IRQ, MG_J_DELIVER, MG_J_REAP, MG_J_KINDS };
+struct mg_jevent {
+	enum mg_jkind kind;
+	unsigned int req;	/* index in mg_journey.req */
+	uint64_t t_ns;		/* trace timestamp (mono clock) */
+	int cpu, pid;		/* where, and the task that ran it */
+	char comm[17];
+	char via[16];		/* MG_J_DELIVER: the event's via= */
+	long long result;	/* MG_J_DELIVER */
+};
+struct mg_journey {
+	struct {
+		uint64_t user_data;
+	} req[MG_JOURNEY_REQS];
+	unsigned int nreq, nev, nposted, nreaped;
+	unsigned int posted[MG_JOURNEY_REQS];	/* completion order */
+	struct mg_jevent ev[MG_JOURNEY_EVENTS];
+};
+void mg_journey_line(char *line, void *ctx);
+
+/* svg.c: the journeys drawn, one panel per run, lanes per CPU. */
+struct mg_svg_panel {
+	const char *title;
+	const struct mg_async_run *run;
+	const struct mg_journey *journey;
+	bool bystander;		/* the run's spinner is the registered bystander */
+};
+int mg_svg_write(const char *path, const struct mg_svg_panel *panels, unsigned int n);
+
+/* trace.c: a private tracefs instance, and settings put back on exit/signal. */
 struct mg_trace {
 	char root[64];
-	int fd;
+	char dir[128];		/* the instance */
+	int fd;			/* its trace_pipe, when following */
 	int restore_mark;
 	size_t used;
 	char buf[16384];
@@ -188,13 +230,17 @@ struct mg_trace_event {
 	char *ts, *event, *details;
 	int pid, cpu;
 };
-int mg_trace_start(struct mg_trace *t);		/* 0 or -errno (ENODEV: no events) */
+int mg_trace_start(struct mg_trace *t, bool follow);	/* 0 or -errno (ENODEV: no events) */
+int mg_trace_fail(struct mg_trace *t, int err);	/* explains; the exit code */
+int mg_trace_clear(struct mg_trace *t);
+int mg_trace_snapshot(struct mg_trace *t, void (*fn)(char *line, void *ctx), void *ctx);
 int mg_trace_read(struct mg_trace *t, int timeout_ms, void (*fn)(char *line, void *ctx),
 		  void *ctx);
 bool mg_trace_parse(char *line, struct mg_trace_event *e);
 void mg_trace_stop(struct mg_trace *t);		/* puts tracefs back */
 int mg_set_restorable(const char *path, const char *val);
-int mg_restore_push(const char *path, const char *val);
+int mg_restore_push(const char *path, const char *val);	/* val NULL: rmdir */
+void mg_restore_close_first(int fd);
 void mg_restore_all(void);
 int mg_restore_mark(void);
 void mg_restore_to(int mark);

@@ -194,6 +194,26 @@ void mg_probe_row(const struct mg_probe_case *c)
 	out_close();
 }
 
+/* ADDRESS, a preset or "all" as the targets to probe; how many (0: bad). */
+static unsigned int probe_targets(const char *arg, const char **targets)
+{
+	unsigned int n;
+	uint64_t addr;
+
+	if (!strcmp(arg, "all")) {
+		for (n = 0; mg_probe_presets[n]; n++)
+			targets[n] = mg_probe_presets[n];
+		return n;
+	}
+	for (n = 0; mg_probe_presets[n]; n++)
+		if (!strcmp(arg, mg_probe_presets[n]))
+			break;
+	if (!mg_probe_presets[n] && mg_parse_u64(arg, &addr))
+		return 0;
+	targets[0] = arg;
+	return 1;
+}
+
 static int probe_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -205,7 +225,7 @@ static int probe_run(int argc, char **argv)
 	const char *targets[MG_ARRAY_SIZE(mg_probe_presets)];
 	uint32_t op = MODEGATE_PROBE_TO_USER;
 	struct modegate_info info;
-	unsigned int n = 0, i;
+	unsigned int n, i;
 	int c, fd, ret, rc = MG_EXIT_OK;
 	uint64_t len = 64;
 
@@ -221,20 +241,10 @@ static int probe_run(int argc, char **argv)
 	}
 	if (optind + 1 != argc)
 		return mg_usage_error(&mg_cmd_probe, "give one ADDRESS or preset");
-	if (!strcmp(argv[optind], "all")) {
-		for (n = 0; mg_probe_presets[n]; n++)
-			targets[n] = mg_probe_presets[n];
-	} else {
-		uint64_t dummy;
-
-		for (i = 0; mg_probe_presets[i]; i++)
-			if (!strcmp(argv[optind], mg_probe_presets[i]))
-				break;
-		if (!mg_probe_presets[i] && mg_parse_u64(argv[optind], &dummy))
-			return mg_usage_error(&mg_cmd_probe, "'%s' is neither an address nor a preset",
-					      argv[optind]);
-		targets[n++] = argv[optind];
-	}
+	n = probe_targets(argv[optind], targets);
+	if (!n)
+		return mg_usage_error(&mg_cmd_probe, "'%s' is neither an address nor a preset",
+				      argv[optind]);
 
 	out_begin();
 	fd = mg_dev_open(O_RDWR);
@@ -271,21 +281,17 @@ static int probe_run(int argc, char **argv)
 	return out_end(rc);
 }
 
-const struct mg_cmd mg_cmd_probe = {
-	.name = "probe",
-	.args = "[--op to|from] [--len N] ADDRESS|PRESET|all",
-	.summary = "let the kernel copy to/from an address and classify what happened",
-	.help = "  -o, --op to|from  copy_to_user (writes 0xA5 bytes, default) or copy_from_user\n"
-		"  -l, --len N       bytes to copy (default 64)\n"
-		"presets (the tool arranges the memory and knows the expected outcome):\n"
-		"  ok        a writable buffer of this process          -> OK\n"
-		"  null      address 0                                  -> FAULT, EFAULT\n"
-		"  kernel    " "0xffff888000000000, the kernel's half       -> NOT_USER, EFAULT\n"
-		"  unmapped  a hole between two mapped pages            -> FAULT, EFAULT\n"
-		"  readonly  a PROT_READ page (to_user)                 -> READONLY, EFAULT\n"
-		"  spanning  the second half of the buffer unmapped     -> PARTIAL, EFAULT\n"
-		"  toobig    len = max_probe_len + 1                    -> TOO_BIG\n"
-		"  all       every preset\n"
-		"Exits 1 when a preset's outcome is not the expected one.\n",
-	.run = probe_run,
-};
+MG_COMMAND(probe, "[--op to|from] [--len N] ADDRESS|PRESET|all",
+	   "let the kernel copy to/from an address and classify what happened",
+	   "  -o, --op to|from  copy_to_user (writes 0xA5 bytes, default) or copy_from_user\n"
+	   "  -l, --len N       bytes to copy (default 64)\n"
+	   "presets (the tool arranges the memory and knows the expected outcome):\n"
+	   "  ok        a writable buffer of this process          -> OK\n"
+	   "  null      address 0                                  -> FAULT, EFAULT\n"
+	   "  kernel    " "0xffff888000000000, the kernel's half       -> NOT_USER, EFAULT\n"
+	   "  unmapped  a hole between two mapped pages            -> FAULT, EFAULT\n"
+	   "  readonly  a PROT_READ page (to_user)                 -> READONLY, EFAULT\n"
+	   "  spanning  the second half of the buffer unmapped     -> PARTIAL, EFAULT\n"
+	   "  toobig    len = max_probe_len + 1                    -> TOO_BIG\n"
+	   "  all       every preset\n"
+	   "Exits 1 when a preset's outcome is not the expected one.\n");

@@ -73,11 +73,7 @@ static int stats_run(int argc, char **argv)
 	return out_end(MG_EXIT_OK);
 }
 
-const struct mg_cmd mg_cmd_stats = {
-	.name = "stats",
-	.args = "[--debugfs]",
-	.summary = "show the device's counters",
-	.help = "  -d, --debugfs  read /sys/kernel/debug/modegate/stats instead of the ioctl\n"
-		"The ioctl is used when it exists; debugfs is the fallback.\n",
-	.run = stats_run,
-};
+MG_COMMAND(stats, "[--debugfs]",
+	   "show the device's counters",
+	   "  -d, --debugfs  read /sys/kernel/debug/modegate/stats instead of the ioctl\n"
+	   "The ioctl is used when it exists; debugfs is the fallback.\n");

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * modegate tour: the seeds' concepts, each step demonstrated and measured
+ * modegate tour: the concepts of modegate(7), each step demonstrated and measured
  * live on this machine.
  *
  * Every step prints what it did and measured, asserts its claims, and ends
@@ -20,11 +20,12 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include <libkmod.h>
 
+#include "kmodload.h"
 #include "mgtool.h"
 
 struct tour {
@@ -32,6 +33,7 @@ struct tour {
 	struct modegate_info info;
 	bool root;
 	bool bystander;			/* --bystander: demo enabled for the tour */
+	const char *svg_dir;		/* --svg DIR: the async step's picture */
 	/* per step */
 	struct modegate_stats st_before;
 	bool stats_by_ioctl;
@@ -44,7 +46,7 @@ struct tour {
 struct tour_step {
 	const char *name;
 	const char *title;
-	const char *seeds;
+	const char *see;		/* the concept in modegate(7) */
 	const char *lesson;
 	void (*run)(struct tour *t);
 };
@@ -349,19 +351,14 @@ static int mg_info32(struct tour *t, uint64_t *task_size, unsigned int *cpl,
 	return 0;
 }
 
-static void step_split(struct tour *t)
+/* TASK_SIZE, and where this process's memory lies below it. */
+static void split_task_size(struct tour *t)
 {
-	uint64_t ts = t->info.task_size, ts32 = 0;
-	struct modegate_stats before, after;
-	struct mg_probe_case pc;
-	unsigned int cpl32 = 0, flags32 = 0;
-	unsigned long stack32 = 0;
+	uint64_t ts = t->info.task_size;
 	bool la57 = ts > (1ULL << 47);
-	struct mg_fault f;
-	char size[32], buf[16];
 	void *m, *hi = MAP_FAILED;
-	int local, ret, err;
-	ssize_t r;
+	char size[32];
+	int local;
 
 	mg_fmt_bytes(size, sizeof(size), (double)ts);
 	out_hex("task_size", ts);
@@ -373,7 +370,7 @@ static void step_split(struct tour *t)
 	out_hex("stack_addr", (uintptr_t)&local);
 	out_hex("mmap_addr", (uintptr_t)m);
 	out_claim(m != MAP_FAILED && (uintptr_t)m < (1ULL << 47) && (uintptr_t)&local < (1ULL << 47),
-		  "this process's stack and mappings lie below 128 TiB (0x7fffffffffff), the seed's 64-bit user range");
+		  "this process's stack and mappings lie below 128 TiB (0x7fffffffffff), the 64-bit user range");
 	if (m != MAP_FAILED)
 		munmap(m, 4096);
 	if (la57) {
@@ -386,6 +383,17 @@ static void step_split(struct tour *t)
 		if (hi != MAP_FAILED)
 			munmap(hi, 4096);
 	}
+}
+
+/* The kernel's half: out of reach of the tool, refused as a user buffer. */
+static void split_kernel_address(struct tour *t)
+{
+	struct modegate_stats before, after;
+	struct mg_probe_case pc;
+	struct mg_fault f;
+	char buf[16];
+	int ret, err;
+	ssize_t r;
 
 	/* The tool itself touching the kernel's half. */
 	mg_try(mg_do_read, MG_KERNEL_ADDR, &f);
@@ -426,6 +434,16 @@ static void step_split(struct tour *t)
 	if (!ret)
 		out_claim(after.reads == before.reads,
 			  "the VFS refused it (access_ok() in vfs_read) before the driver ran: the module counted no read");
+}
+
+/* A 32-bit process's split, from modegate-info32. */
+static void split_32bit(struct tour *t)
+{
+	unsigned int cpl32 = 0, flags32 = 0;
+	unsigned long stack32 = 0;
+	uint64_t ts32 = 0;
+	char size[32];
+	int ret;
 
 	/* A 32-bit process. */
 	ret = mg_info32(t, &ts32, &cpl32, &flags32, &stack32);
@@ -444,9 +462,16 @@ static void step_split(struct tour *t)
 		out_claim((flags32 & MODEGATE_MODE_COMPAT) && cpl32 == 3,
 			  "the kernel saw a 32-bit (compat) caller from ring 3");
 		out_claim(ts32 > (3ULL << 30) && ts32 <= (4ULL << 30),
-			  "a 32-bit process gets %s here: Linux gives up to 4 GiB on a 64-bit kernel (3 GiB on a 32-bit one); the seed's 2 GiB is Windows' default",
+			  "a 32-bit process gets %s here: Linux gives up to 4 GiB on a 64-bit kernel (3 GiB on a 32-bit one); a 2 GiB user space is Windows' default",
 			  size);
 	}
+}
+
+static void step_split(struct tour *t)
+{
+	split_task_size(t);
+	split_kernel_address(t);
+	split_32bit(t);
 }
 
 /* ---- step 6: the kernel validates everything ---- */
@@ -495,20 +520,26 @@ static void step_validate(struct tour *t)
 	out_say("validate its input took whole machines down.");
 }
 
-/* ---- step 7: seed 002's asynchronous read ---- */
+/* ---- step 7: the asynchronous read ---- */
 
-struct tour_trace {
-	unsigned int lines;
+/* The step's runs, their trace events and the picture's panels. */
+struct tour_async {
+	struct mg_trace tr;
+	bool tracing;
+	unsigned int nruns, trace_lines;
+	struct mg_async_run run[3];
+	struct mg_journey journey[3];
+	struct mg_svg_panel panel[3];
 };
 
 static void tour_trace_line(char *line, void *ctx)
 {
-	struct tour_trace *tt = ctx;
+	struct tour_async *ta = ctx;
 	struct mg_trace_event e;
 
 	if (!mg_trace_parse(line, &e) || strncmp(e.event, "modegate_async", 14))
 		return;
-	tt->lines++;
+	ta->trace_lines++;
 	out_line("trace", "%s [%03d] %s/%d %s: %s", e.ts, e.cpu, e.comm ? e.comm : "", e.pid,
 		 e.event, e.details);
 }
@@ -523,26 +554,142 @@ static bool mg_hit_other(const struct mg_async_run *r)
 	return false;
 }
 
-/* Run @o until the interrupt lands on another process (at most 3 rounds). */
-static void tour_async(struct tour *t, const struct mg_async_opts *o, struct mg_async_run *r,
-		       bool (*landed)(const struct mg_async_run *r))
+static bool mg_hit_bystander(const struct mg_async_run *r)
 {
+	return r->nr_comps && r->comps[0].irq_tgid == r->spinner;
+}
+
+/*
+ * Run @o until the interrupt lands on another process (at most 3 rounds),
+ * as the step's next run; print its table and trace events.  NULL (after
+ * a failed claim) if it failed.
+ */
+static struct mg_async_run *tour_async(struct tour *t, struct tour_async *ta,
+				       const struct mg_async_opts *o, const char *title,
+				       bool (*landed)(const struct mg_async_run *r))
+{
+	unsigned int n = ta->nruns++;
+	struct mg_async_run *r = &ta->run[n];
+	struct mg_journey *j = &ta->journey[n];
 	int round;
 
 	for (round = 0; round < 3; round++) {
 		if (round)
 			mg_async_free(r);
-		mg_async_do(t->fd, o, r);
+		mg_async_traced(t->fd, o, r, ta->tracing ? &ta->tr : NULL, j);
 		mg_sys_add(&t->extra, &r->child_sys);
 		if (r->err || landed(r))
-			return;
+			break;
 		out_say("(the interrupt did not land on the spinner this time; it is arbitrary, so again)");
 	}
+	ta->panel[n] = (struct mg_svg_panel){ title, r, j, o->bystander };
+	if (r->err) {
+		if (mg_unsupported(r->err))
+			tour_unavailable(t, MODEGATE_IOC_ASYNC_SUBMIT, r->err);
+		else
+			out_claim(false, "%s failed: %s", r->failed, strerror(-r->err));
+		return NULL;
+	}
+	mg_async_table(r);
+	if (ta->tracing) {
+		out_say("   its trace events (a private tracefs instance):");
+		mg_trace_snapshot(&ta->tr, tour_trace_line, ta);
+	}
+	return r;
 }
 
-static bool mg_hit_bystander(const struct mg_async_run *r)
+static void step_async_concurrent(struct tour *t, struct tour_async *ta,
+				  const struct mg_async_opts *o)
 {
-	return r->nr_comps && r->comps[0].irq_tgid == r->spinner;
+	bool before_irq = true, origin_ok = true;
+	struct mg_async_run *r;
+	unsigned int i;
+	char a[32];
+
+	out_say("1. Submit four reads (one per delivering strategy) and return at once; a busy");
+	out_say("   process, mg-spinner, is pinned to the CPU where the device interrupt fires.");
+	r = tour_async(t, ta, o, "1. Four reads, one per delivering strategy; mg-spinner busy where the interrupt fires",
+		       mg_hit_other);
+	if (!r)
+		return;
+	mg_async_header(o, r);
+	mg_fmt_ns(a, sizeof(a), r->submit_ns);
+	for (i = 0; i < r->nr_comps; i++) {
+		const struct modegate_async_completion *c = &r->comps[i];
+
+		if (!c->t_irq_ns || c->t_irq_ns < r->submit_end_ns)
+			before_irq = false;
+		if (c->result != (int64_t)o->len || c->origin_tgid != r->origin)
+			origin_ok = false;
+	}
+	out_claim(r->nr_comps == o->nr && before_irq,
+		  "the submit returned (after %s) before any interrupt fired: the read went on without the caller",
+		  a);
+	out_claim(mg_hit_other(r),
+		  "the interrupt ran on an arbitrary thread of another process (see 'interrupted')");
+	out_claim(origin_ok && r->verified == (int)r->nr_comps && r->delivered == (int)r->nr_comps,
+		  "every buffer of the originating process got the data, byte for byte, through its captured address space");
+}
+
+static void step_async_naive(struct tour *t, struct tour_async *ta,
+			     const struct mg_async_opts *o)
+{
+	const struct modegate_async_completion *c;
+	struct mg_async_run *r;
+
+	out_say("2. The same read with NAIVE: the module only reports what a driver that wrote");
+	out_say("   to the user address from the interrupt would have hit.");
+	r = tour_async(t, ta, o, "2. NAIVE: where a raw write from the interrupt would have landed",
+		       mg_hit_other);
+	if (!r || !r->nr_comps)
+		return;
+	c = &r->comps[0];
+	if (c->irq_tgid && c->irq_tgid != c->origin_tgid)
+		out_say("   A raw write to %#llx would have landed in pid %d (%.16s), not in %d.",
+			(unsigned long long)r->reqs[0].buf, c->irq_tgid, c->irq_comm, c->origin_tgid);
+	out_claim(c->result == -EXDEV && r->verified == 1,
+		  "NAIVE wrote nothing (%s) and the originator's buffer is untouched",
+		  c->result < 0 ? strerrorname_np(-c->result) ? : "?" : "no error");
+}
+
+static void step_async_bystander(struct tour *t, struct tour_async *ta,
+				 const struct mg_async_opts *o)
+{
+	struct mg_async_run *r;
+
+	out_say("3. The bystander: what the careless driver does to an innocent process.");
+	if (!(t->info.features & MODEGATE_FEAT_BYSTANDER)) {
+		out_str("bystander_demo", "disabled");
+		out_comment("'modegate tour --bystander' as root reloads with allow_wrong_process_demo=1");
+		return;
+	}
+	r = tour_async(t, ta, o, "3. The careless driver's write lands in the bystander", mg_hit_bystander);
+	if (!r)
+		return;
+	out_bool("bystander_written", r->bystander_changed);
+	if (r->bystander_changed)
+		out_str("bystander_saw", "\"%s\"", r->bystander_saw);
+	out_claim(r->nr_comps && (r->comps[0].ctx_flags & MODEGATE_CTX_WRONG_PROCESS) &&
+		  r->bystander_changed,
+		  "the data landed in the bystander (pid %d), at the same virtual address, in the wrong address space",
+		  r->spinner);
+	out_claim(r->verified == 1, "the originator, who asked for the data, never got it");
+}
+
+/* The step's journeys as one picture in t->svg_dir, if asked for. */
+static void tour_async_svg(struct tour *t, struct tour_async *ta)
+{
+	char path[600];
+	int ret;
+
+	if (!t->svg_dir)
+		return;
+	snprintf(path, sizeof(path), "%s/async.svg", t->svg_dir);
+	ret = ta->tracing ? mg_svg_write(path, ta->panel, ta->nruns) : -ENODEV;
+	out_claim(!ret, "the journeys are drawn in %s%s%s", path, ret ? ": " : "",
+		  ret ? strerror(-ret) : "");
+	if (!ret)
+		out_str("svg", "%s", path);
 }
 
 static void step_async(struct tour *t)
@@ -551,129 +698,50 @@ static void step_async(struct tour *t)
 		.nr = 4, .strategy = 0, .latency_ns = 200000000, .cpu = MODEGATE_CPU_ANY,
 		.len = 64, .spinner = true,
 	};
-	struct mg_async_run r;
-	struct tour_trace tt = { 0 };
-	struct mg_trace tr;
-	bool tracing, before_irq = true, origin_ok = true;
-	char a[32], b[32];
+	struct tour_async ta = { 0 };
 	unsigned int i;
 
-	tracing = !mg_trace_start(&tr);
-	out_say("1. Submit four reads (one per delivering strategy) and return at once; a busy");
-	out_say("   process, mg-spinner, is pinned to the CPU where the device interrupt fires.");
+	ta.tracing = !mg_trace_start(&ta.tr, false);
 	out_object("concurrent", NULL);
-	tour_async(t, &o, &r, mg_hit_other);
-	if (r.err) {
-		if (mg_unsupported(r.err))
-			tour_unavailable(t, MODEGATE_IOC_ASYNC_SUBMIT, r.err);
-		else
-			out_claim(false, "%s failed: %s", r.failed, strerror(-r.err));
-		out_close();
-		goto out;
-	}
-	out_u64("origin_pid", r.origin);
-	out_u64("spinner_pid", r.spinner);
-	out_u64("spinner_cpu", r.spinner_cpu);
-	out_u64("submit_ns", r.submit_ns);
-	out_u64("latency_ns", o.latency_ns);
-	mg_fmt_ns(a, sizeof(a), r.submit_ns);
-	mg_fmt_ns(b, sizeof(b), o.latency_ns);
-	out_comment("the submit took %s; the device takes %s", a, b);
-	mg_async_table(&r);
-	for (i = 0; i < r.nr_comps; i++) {
-		const struct modegate_async_completion *c = &r.comps[i];
-
-		if (!c->t_irq_ns || c->t_irq_ns < r.submit_end_ns)
-			before_irq = false;
-		if (c->result != (int64_t)o.len || c->origin_tgid != r.origin)
-			origin_ok = false;
-	}
-	out_claim(r.nr_comps == o.nr && before_irq,
-		  "the submit returned (after %s) before any interrupt fired: the read went on without the caller",
-		  a);
-	out_claim(mg_hit_other(&r),
-		  "the interrupt ran on an arbitrary thread of another process (see 'interrupted')");
-	out_claim(origin_ok && r.verified == (int)r.nr_comps && r.delivered == (int)r.nr_comps,
-		  "every buffer of the originating process got the data, byte for byte, through its captured address space");
+	step_async_concurrent(t, &ta, &o);
 	out_close();
-
-	out_say("2. The same read with NAIVE: the module only reports what a driver that wrote");
-	out_say("   to the user address from the interrupt would have hit.");
-	mg_async_free(&r);
 	o.nr = 1;
 	o.strategy = MODEGATE_STRAT_NAIVE;
 	out_object("naive", NULL);
-	tour_async(t, &o, &r, mg_hit_other);
-	if (r.err) {
-		out_claim(false, "%s failed: %s", r.failed, strerror(-r.err));
-		out_close();
-		goto out;
-	}
-	mg_async_table(&r);
-	if (r.nr_comps) {
-		const struct modegate_async_completion *c = &r.comps[0];
-
-		if (c->irq_tgid && c->irq_tgid != c->origin_tgid)
-			out_say("   A raw write to %#llx would have landed in pid %d (%.16s), not in %d.",
-				(unsigned long long)r.reqs[0].buf, c->irq_tgid, c->irq_comm,
-				c->origin_tgid);
-		out_claim(c->result == -EXDEV && r.verified == 1,
-			  "NAIVE wrote nothing (%s) and the originator's buffer is untouched",
-			  c->result < 0 ? strerrorname_np(-c->result) ? : "?" : "no error");
-	}
+	step_async_naive(t, &ta, &o);
 	out_close();
-
-	out_say("3. The bystander: what the careless driver does to an innocent process.");
-	mg_async_free(&r);
-	if (!(t->info.features & MODEGATE_FEAT_BYSTANDER)) {
-		out_str("bystander_demo", "disabled");
-		out_comment("'modegate tour --bystander' as root reloads with allow_wrong_process_demo=1");
-		goto out;
-	}
 	o.bystander = true;
 	o.req_flags = MODEGATE_REQ_DEMO_WRONG_PROCESS;
 	out_object("bystander", NULL);
-	tour_async(t, &o, &r, mg_hit_bystander);
-	if (r.err) {
-		out_claim(false, "%s failed: %s", r.failed, strerror(-r.err));
-		out_close();
-		goto out;
-	}
-	mg_async_table(&r);
-	out_bool("bystander_written", r.bystander_changed);
-	if (r.bystander_changed)
-		out_str("bystander_saw", "\"%s\"", r.bystander_saw);
-	out_claim(r.nr_comps && (r.comps[0].ctx_flags & MODEGATE_CTX_WRONG_PROCESS) &&
-		  r.bystander_changed,
-		  "the data landed in the bystander (pid %d), at the same virtual address, in the wrong address space",
-		  r.spinner);
-	out_claim(r.verified == 1, "the originator, who asked for the data, never got it");
+	step_async_bystander(t, &ta, &o);
 	out_close();
-out:
-	mg_async_free(&r);
-	if (tracing) {
-		out_say("trace events of the requests (tracefs events/modegate):");
-		while (mg_trace_read(&tr, 200, tour_trace_line, &tt) > 0)
-			;
-		mg_trace_stop(&tr);
-		out_u64("trace_events", tt.lines);
-	}
+	if (ta.tracing)
+		mg_trace_stop(&ta.tr);
+	out_u64("trace_events", ta.trace_lines);
+	tour_async_svg(t, &ta);
+	for (i = 0; i < ta.nruns; i++)
+		mg_async_free(&ta.run[i]);
 }
 
 static const struct tour_step tour_steps[] = {
-	{ "modes", "Two modes: the tool at ring 3, the kernel at ring 0", "000, 001, 003",
+	{ "modes", "Two modes: the tool at ring 3, the kernel at ring 0", "user and kernel mode",
 	  "The CPU runs applications in user mode and the kernel in kernel mode.", step_modes },
-	{ "syscalls", "System calls are the door", "003",
+	{ "syscalls", "System calls are the door", "system calls",
 	  "User code enters kernel mode only through a system call.", step_syscalls },
-	{ "private", "Each process has a private virtual address space", "000, 001, 002",
+	{ "private", "Each process has a private virtual address space",
+	  "virtual address spaces",
 	  "One process cannot see or change another's memory.", step_private },
-	{ "scatter", "A contiguous virtual range on scattered 4 KiB pages", "002",
+	{ "scatter", "A contiguous virtual range on scattered 4 KiB pages",
+	  "virtual address spaces",
 	  "Virtual addresses are translated page by page.", step_scatter },
-	{ "split", "User space ends at TASK_SIZE; the kernel's half is out of reach", "000, 002",
+	{ "split", "User space ends at TASK_SIZE; the kernel's half is out of reach",
+	  "virtual address spaces",
 	  "A user process cannot touch addresses reserved for the kernel.", step_split },
-	{ "validate", "The kernel must validate everything it is given", "003",
+	{ "validate", "The kernel must validate everything it is given",
+	  "copying across the boundary",
 	  "A kernel-mode bug is an outage; bad user input must be an error.", step_validate },
-	{ "async", "An asynchronous read completes on an arbitrary thread", "002",
+	{ "async", "An asynchronous read completes on an arbitrary thread",
+	  "the asynchronous read",
 	  "The interrupt runs in whatever process is current; the data must go to the originator's address space.",
 	  step_async },
 };
@@ -749,9 +817,9 @@ static bool tour_step(struct tour *t, int i)
 		out_u64("step", i + 1);
 		out_str("name", "%s", s->name);
 		out_str("title", "%s", s->title);
-		out_str("seeds", "%s", s->seeds);
+		out_str("see", "modegate(7): %s", s->see);
 	}
-	out_say("%s (seeds %s)", s->lesson, s->seeds);
+	out_say("%s (modegate(7): %s)", s->lesson, s->see);
 
 	t->unavailable = false;
 	t->vfs_refused_reads = 0;
@@ -782,46 +850,18 @@ static bool tour_step(struct tour *t, int i)
 /* Module parameters as "k=v ..." for a reload, with @extra appended. */
 static void tour_params(char *buf, size_t len, const char *extra)
 {
-	static const char *const names[] = { "node_mode", "store_size", "trace", "max_inflight",
-					      "max_inflight_global" };
+	static const char *const names[] = { MG_MODULE_PARAMS };
 	char v[64];
 	unsigned int i;
 
 	*buf = 0;
 	for (i = 0; i < MG_ARRAY_SIZE(names); i++)
-		if (!mg_param_read(names[i], v, sizeof(v)))
+		if ((!extra || strncmp(extra, names[i], strlen(names[i]))) &&
+		    !mg_param_read(names[i], v, sizeof(v)))
 			snprintf(buf + strlen(buf), len - strlen(buf), "%s%s=%s", *buf ? " " : "",
 				 names[i], v);
 	if (extra)
 		snprintf(buf + strlen(buf), len - strlen(buf), "%s%s", *buf ? " " : "", extra);
-}
-
-static int tour_reload(const char *params)
-{
-	struct kmod_ctx *ctx = kmod_new(NULL, NULL);
-	struct kmod_module *mod;
-	struct kmod_list *list = NULL;
-	int ret;
-
-	if (!ctx)
-		return -ENOMEM;
-	ret = kmod_module_new_from_name(ctx, "modegate", &mod);
-	if (!ret) {
-		ret = kmod_module_remove_module(mod, 0);
-		kmod_module_unref(mod);
-	}
-	if (!ret)
-		ret = kmod_module_new_from_lookup(ctx, "modegate", &list);
-	if (!ret && !list)
-		ret = -ENOENT;
-	if (!ret) {
-		mod = kmod_module_get_module(list);
-		ret = kmod_module_insert_module(mod, 0, params);
-		kmod_module_unref(mod);
-	}
-	kmod_module_unref_list(list);
-	kmod_unref(ctx);
-	return ret;
 }
 
 static void tour_on_signal(int sig)
@@ -830,62 +870,108 @@ static void tour_on_signal(int sig)
 	_exit(128 + sig);
 }
 
-static int tour_run(int argc, char **argv)
+static int tour_list(void)
+{
+	int i;
+
+	out_array("steps", "");
+	for (i = 0; i < TOUR_NSTEPS; i++)
+		out_str(NULL, "%d %-9s %s (modegate(7): %s)", i + 1, tour_steps[i].name,
+			tour_steps[i].title, tour_steps[i].see);
+	out_close();
+	return out_end(MG_EXIT_OK);
+}
+
+/*
+ * --bystander: reload the module with allow_wrong_process_demo=1 unless it
+ * is on; @restore (empty if nothing to put back) gets the old parameters.
+ */
+static void tour_enable_bystander(struct tour *t, char *restore, size_t len)
+{
+	char on[8] = "", params[600];
+	int ret;
+
+	mg_param_read("allow_wrong_process_demo", on, sizeof(on));
+	if (!strcmp(on, "Y") || !strcmp(on, "1"))
+		return;
+	tour_params(restore, len, NULL);
+	tour_params(params, sizeof(params), "allow_wrong_process_demo=1");
+	ret = t->root ? mg_reload(params) : -EPERM;
+	if (ret) {
+		out_error(-ret, "reloading the module with allow_wrong_process_demo=1",
+			  "--bystander needs root, the module loaded and " MG_DEV " closed");
+		restore[0] = 0;
+	} else {
+		out_str("reloaded_with", "%s", params);
+	}
+}
+
+/* Every step, or step @only. */
+static void tour_steps_run(struct tour *t, int only, int *ran, int *passed)
+{
+	int i;
+
+	out_array("steps", "");
+	for (i = 0; i < TOUR_NSTEPS; i++) {
+		if (only && only != i + 1)
+			continue;
+		(*ran)++;
+		*passed += tour_step(t, i);
+	}
+	out_close();
+}
+
+/* The command line into @t, @only and @list; 0 or the usage exit code. */
+static int tour_parse(int argc, char **argv, struct tour *t, int *only, bool *list)
 {
 	static const struct option opts[] = {
 		{ "step", required_argument, NULL, 's' },
 		{ "bystander", no_argument, NULL, 'b' },
 		{ "list", no_argument, NULL, 'l' },
+		{ "svg", required_argument, NULL, 'g' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct tour t = { .fd = -1 };
-	char restore_params[512] = "", params[600];
-	int c, i, only = 0, ret, passed = 0, ran = 0;
-	bool list = false;
 	uint64_t v;
+	int c;
 
-	while ((c = mg_getopt(argc, argv, &mg_cmd_tour, "s:bl", opts)) != -1) {
+	while ((c = mg_getopt(argc, argv, &mg_cmd_tour, "s:blg:", opts)) != -1) {
 		if (c == 's' && (mg_parse_u64(optarg, &v) || v < 1 || v > TOUR_NSTEPS))
 			return mg_usage_error(&mg_cmd_tour, "--step is 1 to %d", TOUR_NSTEPS);
 		if (c == 's')
-			only = v;
+			*only = v;
 		else if (c == 'b')
-			t.bystander = true;
+			t->bystander = true;
 		else if (c == 'l')
-			list = true;
+			*list = true;
+		else if (c == 'g')
+			t->svg_dir = optarg;
 	}
+	if (t->svg_dir && mkdir(t->svg_dir, 0755) && errno != EEXIST)
+		return mg_usage_error(&mg_cmd_tour, "--svg %s: %s", t->svg_dir, strerror(errno));
 	if (optind < argc)
 		return mg_usage_error(&mg_cmd_tour, "unexpected argument '%s'", argv[optind]);
+	return 0;
+}
+
+static int tour_run(int argc, char **argv)
+{
+	struct tour t = { .fd = -1 };
+	char restore_params[512] = "";
+	int c, only = 0, ret, passed = 0, ran = 0;
+	bool list = false;
+
+	c = tour_parse(argc, argv, &t, &only, &list);
+	if (c)
+		return c;
 	out_begin();
-	if (list) {
-		out_array("steps", "");
-		for (i = 0; i < TOUR_NSTEPS; i++)
-			out_str(NULL, "%d %-9s %s (seeds %s)", i + 1, tour_steps[i].name,
-				tour_steps[i].title, tour_steps[i].seeds);
-		out_close();
-		return out_end(MG_EXIT_OK);
-	}
+	if (list)
+		return tour_list();
 	t.root = geteuid() == 0;
 	signal(SIGINT, tour_on_signal);
 	signal(SIGTERM, tour_on_signal);
 
-	if (t.bystander) {
-		char on[8] = "";
-
-		mg_param_read("allow_wrong_process_demo", on, sizeof(on));
-		if (strcmp(on, "Y") && strcmp(on, "1")) {
-			tour_params(restore_params, sizeof(restore_params), NULL);
-			tour_params(params, sizeof(params), "allow_wrong_process_demo=1");
-			ret = t.root ? tour_reload(params) : -EPERM;
-			if (ret) {
-				out_error(-ret, "reloading the module with allow_wrong_process_demo=1",
-					  "--bystander needs root, the module loaded and " MG_DEV " closed");
-				restore_params[0] = 0;
-			} else {
-				out_str("reloaded_with", "%s", params);
-			}
-		}
-	}
+	if (t.bystander)
+		tour_enable_bystander(&t, restore_params, sizeof(restore_params));
 	t.fd = mg_dev_open(O_RDWR);
 	if (t.fd < 0)
 		return out_end(MG_EXIT_NODEV);
@@ -899,18 +985,11 @@ static int tour_run(int argc, char **argv)
 	else
 		out_str("trace_param", "1 for the tour (restored afterwards)");
 
-	out_array("steps", "");
-	for (i = 0; i < TOUR_NSTEPS; i++) {
-		if (only && only != i + 1)
-			continue;
-		ran++;
-		passed += tour_step(&t, i);
-	}
-	out_close();
+	tour_steps_run(&t, only, &ran, &passed);
 	mg_restore_all();
 	mg_sys_close(t.fd);
 	if (restore_params[0]) {
-		ret = tour_reload(restore_params);
+		ret = mg_reload(restore_params);
 		if (ret)
 			out_error(-ret, "reloading the module with its previous parameters", "%s",
 				  restore_params);
@@ -924,18 +1003,17 @@ static int tour_run(int argc, char **argv)
 	return out_end(out_claims_failed() ? MG_EXIT_FAIL : MG_EXIT_OK);
 }
 
-const struct mg_cmd mg_cmd_tour = {
-	.name = "tour",
-	.args = "[--step N] [--bystander] [--list]",
-	.summary = "a guided walk through user and kernel mode, measured live",
-	.help = "  -s, --step N     run step N only (1 to 7; --list names them)\n"
-		"  -b, --bystander  as root: reload the module with allow_wrong_process_demo=1\n"
-		"                   for the tour (and back afterwards), to show a careless\n"
-		"                   driver writing into the wrong process\n"
-		"  -l, --list       list the steps\n"
-		"Each step demonstrates one idea of the seed documents, prints what it did,\n"
-		"what it measured, the system calls it made to the device (checked against\n"
-		"the module's counters) and the kernel log lines it caused, and asserts its\n"
-		"claims.  Exit 1 when a claim does not hold on this machine.\n",
-	.run = tour_run,
-};
+MG_COMMAND(tour, "[--step N] [--bystander] [--svg DIR] [--list]",
+	   "a guided walk through user and kernel mode, measured live",
+	   "  -s, --step N     run step N only (1 to 7; --list names them)\n"
+	   "  -b, --bystander  as root: reload the module with allow_wrong_process_demo=1\n"
+	   "                   for the tour (and back afterwards), to show a careless\n"
+	   "                   driver writing into the wrong process\n"
+	   "      --svg DIR    draw the async step's requests (from their trace events)\n"
+	   "                   as DIR/async.svg: a lane per CPU, the tasks on it, and\n"
+	   "                   each request's submit, interrupt, delivery and reap\n"
+	   "  -l, --list       list the steps\n"
+	   "Each step demonstrates one idea of modegate(7), prints what it did,\n"
+	   "what it measured, the system calls it made to the device (checked against\n"
+	   "the module's counters) and the kernel log lines it caused, and asserts its\n"
+	   "claims.  Exit 1 when a claim does not hold on this machine.\n");

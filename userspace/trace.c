@@ -1,8 +1,11 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * modegate trace: follow the module's trace events live.  Enables
- * events/modegate in tracefs, reads trace_pipe, and puts every setting it
- * changed back on exit, on SIGINT and on SIGTERM.
+ * modegate trace: follow the module's trace events live.  Every reader of
+ * the events (this command, the async command's picture, the tour) uses a
+ * private tracefs instance, instances/modegate-PID, with only events/modegate
+ * enabled and the mono clock (the completions' CLOCK_MONOTONIC), so that it
+ * never disturbs another tracer.  The instance is removed on exit, on SIGINT
+ * and on SIGTERM, with the other settings the tool put back.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +14,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -24,6 +28,8 @@
 static struct {
 	char path[128];
 	char val[32];
+	bool rmdir;		/* remove the directory @path instead */
+	int close_fd;		/* first close this fd (-1: none) */
 } mg_restore[MG_RESTORE_MAX];
 static volatile sig_atomic_t mg_nrestore;
 static volatile sig_atomic_t mg_stop_signal;
@@ -33,9 +39,18 @@ int mg_restore_push(const char *path, const char *val)
 	if (mg_nrestore >= MG_RESTORE_MAX)
 		return -ENOSPC;
 	snprintf(mg_restore[mg_nrestore].path, sizeof(mg_restore[0].path), "%s", path);
-	snprintf(mg_restore[mg_nrestore].val, sizeof(mg_restore[0].val), "%s", val);
+	snprintf(mg_restore[mg_nrestore].val, sizeof(mg_restore[0].val), "%s", val ? val : "");
+	mg_restore[mg_nrestore].rmdir = !val;
+	mg_restore[mg_nrestore].close_fd = -1;
 	mg_nrestore++;
 	return 0;
+}
+
+/* The last pushed entry closes @fd before it acts (a pipe keeps rmdir busy). */
+void mg_restore_close_first(int fd)
+{
+	if (mg_nrestore)
+		mg_restore[mg_nrestore - 1].close_fd = fd;
 }
 
 int mg_restore_mark(void)
@@ -46,9 +61,15 @@ int mg_restore_mark(void)
 void mg_restore_to(int mark)
 {
 	while (mg_nrestore > mark) {
-		int i = --mg_nrestore;
-		int fd = open(mg_restore[i].path, O_WRONLY | O_CLOEXEC);
+		int i = --mg_nrestore, fd;
 
+		if (mg_restore[i].close_fd >= 0)
+			close(mg_restore[i].close_fd);
+		if (mg_restore[i].rmdir) {
+			rmdir(mg_restore[i].path);
+			continue;
+		}
+		fd = open(mg_restore[i].path, O_WRONLY | O_CLOEXEC);
 		if (fd >= 0) {
 			/* Nothing better to do on failure while exiting. */
 			ssize_t n = write(fd, mg_restore[i].val, strlen(mg_restore[i].val));
@@ -107,17 +128,30 @@ static const char *mg_tracefs(void)
 	char p[128];
 
 	for (i = 0; i < MG_ARRAY_SIZE(roots); i++) {
-		snprintf(p, sizeof(p), "%s/trace_pipe", roots[i]);
+		snprintf(p, sizeof(p), "%s/instances", roots[i]);
 		if (!access(p, F_OK))
 			return roots[i];
 	}
 	return NULL;
 }
 
-int mg_trace_start(struct mg_trace *t)
+static int mg_trace_set(struct mg_trace *t, const char *file, const char *val)
+{
+	char p[192];
+
+	snprintf(p, sizeof(p), "%s/%s", t->dir, file);
+	return mg_write_file(p, val);
+}
+
+/*
+ * Make the private instance, with events/modegate on; with @follow, open
+ * its trace_pipe for mg_trace_read().  0 or -errno (-ENOENT: no tracefs,
+ * -ENODEV: no modegate events, the module is not loaded).
+ */
+int mg_trace_start(struct mg_trace *t, bool follow)
 {
 	const char *root = mg_tracefs();
-	char p[160];
+	char p[192];
 	int ret;
 
 	memset(t, 0, sizeof(*t));
@@ -126,18 +160,82 @@ int mg_trace_start(struct mg_trace *t)
 	if (!root)
 		return -ENOENT;
 	snprintf(t->root, sizeof(t->root), "%s", root);
-	snprintf(p, sizeof(p), "%s/events/modegate/enable", root);
+	snprintf(p, sizeof(p), "%s/events/modegate", root);
 	if (access(p, F_OK))
 		return -ENODEV;
-	ret = mg_set_restorable(p, "1");
-	snprintf(p, sizeof(p), "%s/tracing_on", root);
-	if (!ret)
-		ret = mg_set_restorable(p, "1");
+	snprintf(t->dir, sizeof(t->dir), "%s/instances/modegate-%d", root, (int)getpid());
+	if (mkdir(t->dir, 0700) && errno != EEXIST)
+		return -errno;
+	ret = mg_restore_push(t->dir, NULL);
 	if (ret)
 		return ret;
-	snprintf(p, sizeof(p), "%s/trace_pipe", root);
+	mg_trace_set(t, "trace_clock", "mono");	/* else the default clock */
+	ret = mg_trace_set(t, "events/modegate/enable", "1");
+	if (ret || !follow)
+		return ret;
+	snprintf(p, sizeof(p), "%s/trace_pipe", t->dir);
 	t->fd = open(p, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
-	return t->fd < 0 ? -errno : 0;
+	if (t->fd < 0)
+		return -errno;
+	mg_restore_close_first(t->fd);
+	return 0;
+}
+
+/* Explain why mg_trace_start() failed, undo it; the exit code. */
+int mg_trace_fail(struct mg_trace *t, int err)
+{
+	if (err == -ENOENT)
+		out_error(-err, "tracefs", "mount it: mount -t tracefs nodev /sys/kernel/tracing");
+	else if (err == -ENODEV)
+		out_error(ENOENT, "events/modegate", "the module is not loaded ('modegate load')");
+	else if (err == -EACCES || err == -EPERM)
+		out_error(-err, "tracefs", "tracing needs root");
+	else
+		out_error(-err, "tracefs", NULL);
+	mg_trace_stop(t);
+	return err == -ENODEV ? MG_EXIT_NODEV : MG_EXIT_FAIL;
+}
+
+/* Empty the instance's buffer (before a run whose events are wanted alone). */
+int mg_trace_clear(struct mg_trace *t)
+{
+	char p[192];
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/trace", t->dir);
+	fd = open(p, O_WRONLY | O_TRUNC | O_CLOEXEC);	/* the truncation clears */
+	if (fd < 0)
+		return -errno;
+	return close(fd) ? -errno : 0;
+}
+
+/* Call @fn on each event line the instance's buffer holds now. */
+int mg_trace_snapshot(struct mg_trace *t, void (*fn)(char *line, void *ctx), void *ctx)
+{
+	char p[192], *buf, *line, *save;
+	size_t len = 0, cap = 1 << 16;
+	ssize_t n;
+	int fd;
+
+	snprintf(p, sizeof(p), "%s/trace", t->dir);
+	fd = open(p, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	buf = malloc(cap);
+	while (buf && (n = read(fd, buf + len, cap - len - 1)) > 0) {
+		len += n;
+		if (cap - len < 4096)
+			buf = mg_grow(buf, &cap);
+	}
+	close(fd);
+	if (!buf)
+		return -ENOMEM;
+	buf[len] = 0;
+	for (line = strtok_r(buf, "\n", &save); line; line = strtok_r(NULL, "\n", &save))
+		if (*line != '#')
+			fn(line, ctx);
+	free(buf);
+	return 0;
 }
 
 /*
@@ -219,12 +317,13 @@ int mg_trace_read(struct mg_trace *t, int timeout_ms, void (*fn)(char *line, voi
 	return lines;
 }
 
+/* Close the instance's pipe and remove the instance. */
 void mg_trace_stop(struct mg_trace *t)
 {
-	if (t->fd >= 0)
-		close(t->fd);
-	t->fd = -1;
+	if (t->dir[0])
+		mg_trace_set(t, "events/modegate/enable", "0");
 	mg_restore_to(t->restore_mark);
+	t->fd = -1;
 }
 
 struct trace_state {
@@ -262,6 +361,40 @@ static void trace_line(char *line, void *ctx)
 	out_close();
 }
 
+/*
+ * Print events until a signal, @timeout_ns (0: none), st->limit events, or
+ * shortly after @child (0: none) exited; a child still running is stopped.
+ */
+static int trace_follow(struct mg_trace *t, struct trace_state *st, uint64_t timeout_ns,
+			pid_t child)
+{
+	uint64_t deadline = timeout_ns ? mg_now_ns() + timeout_ns : 0, drain_until = 0;
+	int ret, rc = MG_EXIT_OK, status;
+
+	while (!mg_stop_requested() && !(st->limit && st->seen >= st->limit)) {
+		uint64_t now = mg_now_ns();
+
+		if ((deadline && now >= deadline) || (drain_until && now >= drain_until))
+			break;
+		ret = mg_trace_read(t, 100, trace_line, st);
+		if (ret < 0) {
+			out_error(-ret, "trace_pipe", NULL);
+			rc = MG_EXIT_FAIL;
+			break;
+		}
+		if (child > 0 && !drain_until && waitpid(child, &status, WNOHANG) == child) {
+			drain_until = mg_now_ns() + 300000000;	/* the last events */
+			if (!WIFEXITED(status) || WEXITSTATUS(status))
+				rc = MG_EXIT_FAIL;
+		}
+	}
+	if (child > 0 && !drain_until) {
+		kill(child, SIGTERM);
+		waitpid(child, &status, 0);
+	}
+	return rc;
+}
+
 static int trace_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -273,11 +406,11 @@ static int trace_run(int argc, char **argv)
 	static const char *const cols[] = { "time", "cpu", "task", "event", "details" };
 	static const int widths[] = { 14, 3, 20, 22, 0 };
 	struct trace_state st = { 0 };
-	uint64_t timeout_ns = 0, deadline, v, drain_until = 0;
+	uint64_t timeout_ns = 0, v;
 	bool timeout_given = false;
 	struct mg_trace t;
 	pid_t child = 0;
-	int c, ret, rc = MG_EXIT_OK, status;
+	int c, ret, rc;
 
 	while ((c = mg_getopt(argc, argv, &mg_cmd_trace, "n:t:r", opts)) != -1) {
 		if (c == 'n' && (mg_parse_u64(optarg, &v) || !v))
@@ -299,19 +432,9 @@ static int trace_run(int argc, char **argv)
 
 	out_begin();
 	mg_catch_stop_signals();
-	ret = mg_trace_start(&t);
-	if (ret) {
-		if (ret == -ENOENT)
-			out_error(-ret, "tracefs", "mount it: mount -t tracefs nodev /sys/kernel/tracing");
-		else if (ret == -ENODEV)
-			out_error(ENOENT, "events/modegate", "the module is not loaded ('modegate load')");
-		else if (ret == -EACCES || ret == -EPERM)
-			out_error(-ret, "tracefs", "tracing needs root");
-		else
-			out_error(-ret, "tracefs", NULL);
-		mg_trace_stop(&t);
-		return out_end(ret == -ENODEV ? MG_EXIT_NODEV : MG_EXIT_FAIL);
-	}
+	ret = mg_trace_start(&t, true);
+	if (ret)
+		return out_end(mg_trace_fail(&t, ret));
 	if (optind < argc) {
 		fflush(stdout);
 		child = fork();
@@ -322,50 +445,24 @@ static int trace_run(int argc, char **argv)
 			_exit(127);
 		}
 	}
-	out_str("tracefs", "%s", t.root);
+	out_str("tracefs", "%s", t.dir);
 	out_table_stream("events", cols, widths, MG_ARRAY_SIZE(cols));
-	deadline = timeout_ns ? mg_now_ns() + timeout_ns : 0;
-	while (!mg_stop_requested() && !(st.limit && st.seen >= st.limit)) {
-		uint64_t now = mg_now_ns();
-
-		if (deadline && now >= deadline)
-			break;
-		if (drain_until && now >= drain_until)
-			break;
-		ret = mg_trace_read(&t, 100, trace_line, &st);
-		if (ret < 0) {
-			out_error(-ret, "trace_pipe", NULL);
-			rc = MG_EXIT_FAIL;
-			break;
-		}
-		if (child > 0 && !drain_until && waitpid(child, &status, WNOHANG) == child) {
-			drain_until = mg_now_ns() + 300000000;	/* the last events */
-			if (!WIFEXITED(status) || WEXITSTATUS(status))
-				rc = MG_EXIT_FAIL;
-		}
-	}
+	rc = trace_follow(&t, &st, timeout_ns, child);
 	out_close();
 	mg_trace_stop(&t);
-	if (child > 0 && !drain_until) {
-		kill(child, SIGTERM);
-		waitpid(child, &status, 0);
-	}
 	out_u64("events_seen", st.seen);
 	if (mg_stop_requested())
 		out_str("stopped_by", "%s", strsignal(mg_stop_requested()));
 	return out_end(rc);
 }
 
-const struct mg_cmd mg_cmd_trace = {
-	.name = "trace",
-	.args = "[--count N] [--timeout T] [--raw] [-- COMMAND [ARGS...]]",
-	.summary = "follow the module's trace events live (tracefs events/modegate)",
-	.help = "  -n, --count N    stop after N events\n"
-		"  -t, --timeout T  stop after T (default 10s without --count or COMMAND;\n"
-		"                   0: until ^C, on a terminal)\n"
-		"  -r, --raw        the trace_pipe lines as they are\n"
-		"  -- COMMAND       run COMMAND and trace until it exits\n"
-		"Enables events/modegate (and tracing_on) for the duration and puts both\n"
-		"back on exit or ^C.  Needs root and the module loaded.\n",
-	.run = trace_run,
-};
+MG_COMMAND(trace, "[--count N] [--timeout T] [--raw] [-- COMMAND [ARGS...]]",
+	   "follow the module's trace events live (tracefs events/modegate)",
+	   "  -n, --count N    stop after N events\n"
+	   "  -t, --timeout T  stop after T (default 10s without --count or COMMAND;\n"
+	   "                   0: until ^C, on a terminal)\n"
+	   "  -r, --raw        the trace_pipe lines as they are\n"
+	   "  -- COMMAND       run COMMAND and trace until it exits\n"
+	   "Reads a private tracefs instance (instances/modegate-PID) with only\n"
+	   "events/modegate enabled, removed on exit or ^C: another tracer is not\n"
+	   "disturbed.  Needs root and the module loaded.\n");

@@ -215,3 +215,15 @@ int mg_pin_cpu(int cpu)
 	CPU_SET(cpu, &set);
 	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
 }
+
+void *mg_grow(void *buf, size_t *cap)
+{
+	void *nb = realloc(buf, *cap * 2);
+
+	if (!nb) {
+		free(buf);
+		return NULL;
+	}
+	*cap *= 2;
+	return nb;
+}

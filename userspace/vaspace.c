@@ -253,6 +253,92 @@ void mg_va_fork_diagram(const struct mg_fork_result *r, bool pfn)
 	out_say(" ");
 }
 
+/* --fork: the same address in two processes; the exit code. */
+static int vaspace_fork(int fd)
+{
+	struct mg_fork_result r;
+
+	mg_va_fork(fd, &r);
+	if (!r.err) {
+		mg_va_fork_diagram(&r, true);
+		return MG_EXIT_OK;
+	}
+	if (mg_unsupported(r.err))
+		mg_ioc_fail(MODEGATE_IOC_VA_TRANSLATE, r.err);
+	else
+		out_error(-r.err, r.failed, NULL);
+	return MG_EXIT_FAIL;
+}
+
+/* Write the first byte of each of @nr pages of @buf, in the order @touch. */
+static void vaspace_touch(char *buf, unsigned int nr, long psize, const char *touch)
+{
+	unsigned int i, *order = calloc(nr, sizeof(*order));
+
+	if (!order || !strcmp(touch, "none")) {
+		free(order);
+		return;
+	}
+	for (i = 0; i < nr; i++)
+		order[i] = i;
+	if (!strcmp(touch, "shuffled"))
+		for (i = nr - 1; i > 0; i--) {
+			unsigned int j = random() % (i + 1), t = order[i];
+
+			order[i] = order[j];
+			order[j] = t;
+		}
+	out_array("touch_order", NULL);
+	for (i = 0; i < nr; i++) {
+		buf[order[i] * psize] = 1;
+		out_u64(NULL, order[i]);
+	}
+	out_close();
+	free(order);
+}
+
+/* @nr fresh pages touched in the order @touch, then translated; exit code. */
+static int vaspace_pages(int fd, unsigned int nr, const char *touch)
+{
+	long psize = sysconf(_SC_PAGESIZE);
+	struct modegate_va_page *pages = calloc(nr, sizeof(*pages));
+	char *buf = mmap(NULL, nr * psize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+			 -1, 0);
+	unsigned int runs;
+	int ret;
+
+	if (buf == MAP_FAILED || !pages) {
+		out_error(ENOMEM, "vaspace", NULL);
+		ret = -ENOMEM;
+		goto out;
+	}
+	madvise(buf, nr * psize, MADV_NOHUGEPAGE);
+	out_hex("start", (uintptr_t)buf);
+	out_u64("pages", nr);
+	out_u64("page_size", psize);
+	out_str("touch", "%s", touch);
+	out_comment("a page gets a frame when it is first written");
+	vaspace_touch(buf, nr, psize, touch);
+	ret = mg_va_translate(fd, buf, nr, pages, 0);
+	if (ret < 0) {
+		mg_ioc_fail(MODEGATE_IOC_VA_TRANSLATE, ret);
+		goto out;
+	}
+	runs = mg_va_runs(pages, ret);
+	mg_va_table("translation", pages, ret);
+	if (runs)
+		out_u64("physical_runs", runs);
+	else
+		out_null("physical_runs");
+	out_comment(runs ? "contiguous frame runs behind one contiguous virtual range" :
+		    "frames hidden (not CAP_SYS_ADMIN): page ids only");
+out:
+	if (buf != MAP_FAILED)
+		munmap(buf, nr * psize);
+	free(pages);
+	return ret < 0 ? MG_EXIT_FAIL : MG_EXIT_OK;
+}
+
 static int vaspace_run(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -261,14 +347,11 @@ static int vaspace_run(int argc, char **argv)
 		{ "touch", required_argument, NULL, 't' },
 		{ NULL, 0, NULL, 0 },
 	};
-	struct modegate_va_page *pages;
-	unsigned int nr = 8, i, *order;
-	long psize = sysconf(_SC_PAGESIZE);
 	const char *touch = "shuffled";
 	bool fork_demo = false;
-	int c, fd, ret, rc = MG_EXIT_OK;
+	unsigned int nr = 8;
+	int c, fd, rc;
 	uint64_t v;
-	char *buf;
 
 	while ((c = mg_getopt(argc, argv, &mg_cmd_vaspace, "n:ft:", opts)) != -1) {
 		if (c == 'n' && (mg_parse_u64(optarg, &v) || !v || v > 4096))
@@ -289,89 +372,16 @@ static int vaspace_run(int argc, char **argv)
 	fd = mg_dev_open(O_RDWR);
 	if (fd < 0)
 		return out_end(MG_EXIT_NODEV);
-
-	if (fork_demo) {
-		struct mg_fork_result r;
-
-		mg_va_fork(fd, &r);
-		if (r.err) {
-			if (mg_unsupported(r.err))
-				rc = mg_ioc_fail(MODEGATE_IOC_VA_TRANSLATE, r.err);
-			else
-				out_error(-r.err, r.failed, NULL);
-			rc = MG_EXIT_FAIL;
-		} else {
-			mg_va_fork_diagram(&r, true);
-		}
-		mg_sys_close(fd);
-		return out_end(rc);
-	}
-
-	buf = mmap(NULL, nr * psize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	pages = calloc(nr, sizeof(*pages));
-	order = calloc(nr, sizeof(*order));
-	if (buf == MAP_FAILED || !pages || !order) {
-		out_error(ENOMEM, "vaspace", NULL);
-		if (buf != MAP_FAILED)
-			munmap(buf, nr * psize);
-		free(pages);
-		free(order);
-		mg_sys_close(fd);
-		return out_end(MG_EXIT_FAIL);
-	}
-	madvise(buf, nr * psize, MADV_NOHUGEPAGE);
-	for (i = 0; i < nr; i++)
-		order[i] = i;
-	if (!strcmp(touch, "shuffled"))
-		for (i = nr - 1; i > 0; i--) {
-			unsigned int j = random() % (i + 1), t = order[i];
-
-			order[i] = order[j];
-			order[j] = t;
-		}
-	out_hex("start", (uintptr_t)buf);
-	out_u64("pages", nr);
-	out_u64("page_size", psize);
-	out_str("touch", "%s", touch);
-	out_comment("a page gets a frame when it is first written");
-	if (strcmp(touch, "none")) {
-		out_array("touch_order", NULL);
-		for (i = 0; i < nr; i++) {
-			buf[order[i] * psize] = 1;
-			out_u64(NULL, order[i]);
-		}
-		out_close();
-	}
-	ret = mg_va_translate(fd, buf, nr, pages, 0);
-	if (ret < 0) {
-		rc = mg_ioc_fail(MODEGATE_IOC_VA_TRANSLATE, ret);
-	} else {
-		unsigned int runs = mg_va_runs(pages, ret);
-
-		mg_va_table("translation", pages, ret);
-		if (runs)
-			out_u64("physical_runs", runs);
-		else
-			out_null("physical_runs");
-		out_comment(runs ? "contiguous frame runs behind one contiguous virtual range" :
-			    "frames hidden (not CAP_SYS_ADMIN): page ids only");
-	}
-	munmap(buf, nr * psize);
-	free(pages);
-	free(order);
+	rc = fork_demo ? vaspace_fork(fd) : vaspace_pages(fd, nr, touch);
 	mg_sys_close(fd);
 	return out_end(rc);
 }
 
-const struct mg_cmd mg_cmd_vaspace = {
-	.name = "vaspace",
-	.args = "[--pages N] [--touch shuffled|linear|none] [--fork]",
-	.summary = "translate a range of the tool's own memory to physical pages",
-	.help = "  -n, --pages N    pages to map and translate (default 8)\n"
-		"  -t, --touch HOW  write the pages in shuffled (default) or linear order,\n"
-		"                   or not at all (then nothing is present)\n"
-		"  -f, --fork       fork: the same virtual address in two processes, on one\n"
-		"                   page until the child writes, then on two\n"
-		"Frame numbers are shown to CAP_SYS_ADMIN only; page_id always.\n",
-	.run = vaspace_run,
-};
+MG_COMMAND(vaspace, "[--pages N] [--touch shuffled|linear|none] [--fork]",
+	   "translate a range of the tool's own memory to physical pages",
+	   "  -n, --pages N    pages to map and translate (default 8)\n"
+	   "  -t, --touch HOW  write the pages in shuffled (default) or linear order,\n"
+	   "                   or not at all (then nothing is present)\n"
+	   "  -f, --fork       fork: the same virtual address in two processes, on one\n"
+	   "                   page until the child writes, then on two\n"
+	   "Frame numbers are shown to CAP_SYS_ADMIN only; page_id always.\n");

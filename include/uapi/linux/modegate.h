@@ -27,10 +27,14 @@
 #include <linux/ioctl.h>
 #include <linux/types.h>
 
-/** define MODEGATE_ABI_VERSION - version reported by %MODEGATE_IOC_INFO */
+/**
+ * define MODEGATE_ABI_VERSION - version reported by %MODEGATE_IOC_INFO
+ */
 #define MODEGATE_ABI_VERSION	1
 
-/** define MODEGATE_DEVICE_NAME - name of the misc device node in /dev */
+/**
+ * define MODEGATE_DEVICE_NAME - name of the misc device node in /dev
+ */
 #define MODEGATE_DEVICE_NAME	"modegate"
 
 /* Feature bits reported in &modegate_info.features. */
@@ -71,6 +75,7 @@
  * @max_va_pages: largest &modegate_va_translate.nr_pages accepted.
  * @max_async_batch: largest &modegate_async_submit.nr accepted.
  * @max_async_inflight: requests an fd may have in flight.
+ * @reserved2: zero.
  * @max_latency_ns: largest &modegate_async_req.latency_ns accepted.
  *
  * Filled by %MODEGATE_IOC_INFO.  Output only: the kernel ignores the
@@ -107,7 +112,9 @@ struct modegate_info {
 #define MODEGATE_PROBE_NOT_USER		5 /* refused by access_ok() */
 #define MODEGATE_PROBE_TOO_BIG		6 /* len above max_probe_len */
 
-/** define MODEGATE_PROBE_PATTERN - byte value copy_to_user probes write */
+/**
+ * define MODEGATE_PROBE_PATTERN - byte value copy_to_user probes write
+ */
 #define MODEGATE_PROBE_PATTERN		0xA5
 
 /**
@@ -179,8 +186,8 @@ struct modegate_va_page {
  * @nr_done: out: entries filled.
  * @reserved: zero.
  *
- * Frame numbers are shown only to CAP_SYS_ADMIN callers, as in
- * /proc/PID/pagemap.
+ * Frame numbers are shown only through a file opened with CAP_SYS_ADMIN, as
+ * in /proc/PID/pagemap: the opener's credentials decide, not the caller's.
  */
 struct modegate_va_translate {
 	__u64 addr;
@@ -202,7 +209,16 @@ struct modegate_va_translate {
 /* &modegate_async_req.flags */
 #define MODEGATE_REQ_DEMO_WRONG_PROCESS	(1U << 0) /* NAIVE only: see below */
 
-/** define MODEGATE_CPU_ANY - &modegate_async_req.cpu for "any CPU" */
+/**
+ * define MODEGATE_MAX_BYSTANDERS - bystanders registered at once, at most
+ *
+ * The registration after the last one gets -ENOSPC.
+ */
+#define MODEGATE_MAX_BYSTANDERS		64
+
+/**
+ * define MODEGATE_CPU_ANY - &modegate_async_req.cpu for "any CPU"
+ */
 #define MODEGATE_CPU_ANY		(-1)
 
 /**
@@ -219,11 +235,17 @@ struct modegate_va_translate {
  * @flags: MODEGATE_REQ_* bits.  %MODEGATE_REQ_DEMO_WRONG_PROCESS is valid
  *	with %MODEGATE_STRAT_NAIVE only, and does anything only when the module
  *	parameter allow_wrong_process_demo is set: if the interrupt then lands
- *	on a registered bystander, the data is written at @buf in the
- *	bystander's address space (copy_to_user_nofault), as a careless driver
- *	would.  In every other case NAIVE writes nothing.  A demo request must
+ *	on a registered bystander (still in the address space it registered
+ *	from, with the submitter's euid: see &struct modegate_bystander), the
+ *	data is written at @buf in the bystander's address space
+ *	(copy_to_user_nofault), as a careless driver would.  In every other
+ *	case NAIVE writes nothing.  A demo request must
  *	not cross a page boundary (-EINVAL): it is written from hard irq.
- * @error: out: 0 if queued, else the negative errno for this request.
+ * @error: out: 0 if queued, else the negative errno for this request:
+ *	-EINVAL (a bad field), -EOPNOTSUPP (%MODEGATE_STRAT_PIN on a shared
+ *	file mapping that is not shmem, memfd or tmpfs: PIN pins with
+ *	FOLL_LONGTERM), -EAGAIN (over the fd's, the user's or the device's
+ *	in-flight budget, or the user's BUFFERED kernel memory).
  */
 struct modegate_async_req {
 	__u64 buf;
@@ -243,6 +265,8 @@ struct modegate_async_req {
  * @nr: requests in the batch; 1 to &modegate_info.max_async_batch.
  * @req_size: sizeof(struct modegate_async_req) as the caller knows it; the
  *	same extensibility rules apply to each element as to ioctl structs.
+ *	Above the page size the whole call fails with -E2BIG before any
+ *	request is read; below the size of ABI version 1 it is -EINVAL.
  * @flags: must be zero.
  * @queued: out: requests queued.
  *
@@ -280,16 +304,29 @@ struct modegate_async_submit {
  * @user_data: from the request.
  * @result: bytes delivered, or a negative errno: -EFAULT (buffer gone),
  *	-ESRCH (originating address space has exited), -ECANCELED
- *	(cancelled), -EXDEV (NAIVE: not delivered, see @ctx_flags).
+ *	(cancelled), -EXDEV (NAIVE: not delivered, see @ctx_flags), -EAGAIN
+ *	(a buffer page could not be faulted in without waiting on user space,
+ *	a userfaultfd nobody answers or FUSE, and no byte was written).  ADOPT_MM
+ *	and REMOTE deliveries never wait on user space: such a page ends the
+ *	copy there, and the result is the bytes written before it.
+ *	-ECANCELED never comes with %MODEGATE_CTX_WRONG_PROCESS: a demo
+ *	request that has written into a bystander is past cancelling.
  * @strategy: from the request.
  * @irq_cpu: CPU the simulated interrupt fired on.
- * @irq_pid: thread id of the task the interrupt interrupted (0: idle).
- * @irq_tgid: its process id (0: idle).
- * @irq_comm: its comm, NUL-terminated.
+ * @irq_pid: thread id of the task the interrupt interrupted (0: idle), as
+ *	seen from the submitter's pid namespace (captured at submit); 0 for a
+ *	task that has no pid there.
+ * @irq_tgid: its process id, likewise (0: idle, or not visible).
+ * @irq_comm: its comm, NUL-terminated; all zero for a task not visible in
+ *	the submitter's pid namespace (the idle task's "swapper/N" is shown
+ *	only to a submitter in the initial pid namespace).
  * @ctx_flags: MODEGATE_CTX_* bits.
  * @delivered_by: MODEGATE_DELIVER_*.
- * @deliver_pid: thread id of the task that wrote the data (0 if none).
- * @origin_tgid: process id that submitted the request.
+ * @deliver_pid: thread id of the task that wrote the data (0 if none), in
+ *	the reaper's pid namespace at reap time (0 if not visible there; a
+ *	kworker never is from a child pid namespace).
+ * @origin_tgid: process id that submitted the request, in the reaper's pid
+ *	namespace at reap time (0 if not visible there).
  * @t_submit_ns: CLOCK_MONOTONIC at submit.
  * @t_irq_ns: CLOCK_MONOTONIC when the interrupt fired (0 if it did not).
  * @t_deliver_ns: CLOCK_MONOTONIC when the data was written (0 if not).
@@ -317,7 +354,8 @@ struct modegate_async_completion {
  *	bytes.
  * @nr: room in the array; 1 to &modegate_info.max_async_batch.
  * @comp_size: sizeof(struct modegate_async_completion) as the caller knows
- *	it; at least the size of ABI version 1.
+ *	it; at least the size of ABI version 1 (-EINVAL), at most the page
+ *	size (-E2BIG, before anything is reaped).
  * @flags: must be zero.
  * @reaped: out: completions copied.
  *
@@ -343,6 +381,7 @@ struct modegate_async_reap {
  * @flags: must be zero.
  * @timeout_ns: relative timeout; 0 waits without limit.
  * @ready: out: completions ready for this caller when it returned.
+ * @reserved: zero.
  *
  * Returns 0 when @min_complete are ready, -ETIMEDOUT, or -EINTR (the wait
  * is interruptible by signals; no completion is lost).
@@ -367,7 +406,9 @@ struct modegate_async_wait {
  *	%MODEGATE_CANCEL_ALL).
  * @flags: MODEGATE_CANCEL_* bits.
  * @cancelled: out: requests cancelled; each posts a completion with
- *	-ECANCELED.  A request already being delivered is not cancelled.
+ *	-ECANCELED.  Only requests whose interrupt has not fired yet are
+ *	cancelled: once it fired the device has completed (and a NAIVE demo
+ *	may have written), and the request completes normally.
  */
 struct modegate_async_cancel {
 	__u64 user_data;
@@ -394,7 +435,13 @@ struct modegate_async_eventfd {
  * @reserved: zero.
  *
  * Only meaningful with the module parameter allow_wrong_process_demo set;
- * -EPERM otherwise.  A registration ends with the fd's release.
+ * -EPERM otherwise.  A registration records the calling thread's address
+ * space and euid, and ends with the fd's release.  Consent ends at exec:
+ * the demo writes only while the interrupted task still runs in the
+ * recorded address space and the submitter's euid is the bystander's; after
+ * the volunteer execs, no demo write lands (the completion is -EXDEV
+ * without %MODEGATE_CTX_WRONG_PROCESS).  At most %MODEGATE_MAX_BYSTANDERS
+ * are registered at once; the next registration gets -ENOSPC.
  */
 struct modegate_bystander {
 	__u32 flags;
@@ -441,31 +488,69 @@ struct modegate_stats {
 
 #define MODEGATE_IOC_MAGIC	0xE4
 
-/** define MODEGATE_IOC_INFO - fill &struct modegate_info (the handshake) */
+/**
+ * define MODEGATE_IOC_INFO - fill &struct modegate_info (the handshake)
+ */
 #define MODEGATE_IOC_INFO	_IOR(MODEGATE_IOC_MAGIC, 0x00, struct modegate_info)
-/** define MODEGATE_IOC_PROBE - run &struct modegate_probe */
+
+/**
+ * define MODEGATE_IOC_PROBE - run &struct modegate_probe
+ */
 #define MODEGATE_IOC_PROBE	_IOWR(MODEGATE_IOC_MAGIC, 0x01, struct modegate_probe)
-/** define MODEGATE_IOC_VA_TRANSLATE - run &struct modegate_va_translate */
+
+/**
+ * define MODEGATE_IOC_VA_TRANSLATE - run &struct modegate_va_translate
+ */
 #define MODEGATE_IOC_VA_TRANSLATE \
 	_IOWR(MODEGATE_IOC_MAGIC, 0x02, struct modegate_va_translate)
-/** define MODEGATE_IOC_STATS - fill &struct modegate_stats */
+
+/**
+ * define MODEGATE_IOC_STATS - fill &struct modegate_stats
+ */
 #define MODEGATE_IOC_STATS	_IOR(MODEGATE_IOC_MAGIC, 0x03, struct modegate_stats)
-/** define MODEGATE_IOC_ASYNC_SUBMIT - queue &struct modegate_async_submit */
+
+/**
+ * define MODEGATE_IOC_ASYNC_SUBMIT - queue &struct modegate_async_submit
+ *
+ * Returns the number of requests queued; -E2BIG when
+ * &modegate_async_submit.req_size is above the page size.
+ */
 #define MODEGATE_IOC_ASYNC_SUBMIT \
 	_IOWR(MODEGATE_IOC_MAGIC, 0x10, struct modegate_async_submit)
-/** define MODEGATE_IOC_ASYNC_REAP - collect with &struct modegate_async_reap */
+
+/**
+ * define MODEGATE_IOC_ASYNC_REAP - collect with &struct modegate_async_reap
+ *
+ * -E2BIG when &modegate_async_reap.comp_size is above the page size.
+ */
 #define MODEGATE_IOC_ASYNC_REAP \
 	_IOWR(MODEGATE_IOC_MAGIC, 0x11, struct modegate_async_reap)
-/** define MODEGATE_IOC_ASYNC_WAIT - block with &struct modegate_async_wait */
+
+/**
+ * define MODEGATE_IOC_ASYNC_WAIT - block with &struct modegate_async_wait
+ */
 #define MODEGATE_IOC_ASYNC_WAIT \
 	_IOWR(MODEGATE_IOC_MAGIC, 0x12, struct modegate_async_wait)
-/** define MODEGATE_IOC_ASYNC_CANCEL - cancel with &struct modegate_async_cancel */
+
+/**
+ * define MODEGATE_IOC_ASYNC_CANCEL - cancel with &struct modegate_async_cancel
+ */
 #define MODEGATE_IOC_ASYNC_CANCEL \
 	_IOWR(MODEGATE_IOC_MAGIC, 0x13, struct modegate_async_cancel)
-/** define MODEGATE_IOC_ASYNC_EVENTFD - set &struct modegate_async_eventfd */
+
+/**
+ * define MODEGATE_IOC_ASYNC_EVENTFD - set &struct modegate_async_eventfd
+ */
 #define MODEGATE_IOC_ASYNC_EVENTFD \
 	_IOW(MODEGATE_IOC_MAGIC, 0x14, struct modegate_async_eventfd)
-/** define MODEGATE_IOC_BYSTANDER - &struct modegate_bystander */
+
+/**
+ * define MODEGATE_IOC_BYSTANDER - register or unregister a bystander
+ *
+ * With &struct modegate_bystander.  -EPERM without the module parameter
+ * allow_wrong_process_demo; -ENOSPC when %MODEGATE_MAX_BYSTANDERS are
+ * registered.
+ */
 #define MODEGATE_IOC_BYSTANDER \
 	_IOW(MODEGATE_IOC_MAGIC, 0x15, struct modegate_bystander)
 

@@ -1,0 +1,427 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * modegate completion ring: post, reap, wait, poll readiness, eventfd.
+ *
+ * Completions wait on ctx->done, in the order they were posted, until a
+ * reaper copies them out.  One post (a whole delivered run, or a cancel)
+ * takes ctx->lock once, signals the eventfd once per completion, wakes the
+ * poll sleepers, and wakes the ASYNC_WAIT sleepers only once the smallest
+ * min_complete among them (ctx->wake_at) is reached -- not once per event.
+ *
+ * What the reaper sees
+ * --------------------
+ * A BUFFERED completion is left for the originator: its copy happens at
+ * reap, in the originator's own address space, and a task of another
+ * address space neither sees nor counts it -- until the originating address
+ * space exits, when anyone may reap it (-ESRCH).  An mmu notifier's
+ * ->release tells when that happens, and wakes every sleeper so that they
+ * look again.
+ *
+ * The pids a completion carries are translated into the reaper's pid
+ * namespace when it is reaped: origin_tgid from the submitter's struct pid,
+ * deliver_pid from the global pid the delivery recorded (a kworker is
+ * never visible from a child namespace).  The interrupted task's pid and
+ * comm were recorded in the submitter's namespace at interrupt time
+ * (async.c).
+ */
+#include "modegate.h"
+
+#include <linux/eventfd.h>
+#include <linux/mmu_notifier.h>
+#include <linux/pid_namespace.h>
+#include <linux/poll.h>
+#include <linux/sched.h>
+#include <linux/sched/mm.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+
+#include "trace.h"
+
+static void modegate_mm_release(struct mmu_notifier *mn, struct mm_struct *mm)
+{
+	modegate_ctx_wake_all();
+}
+
+static struct mmu_notifier *modegate_mm_alloc_notifier(struct mm_struct *mm)
+{
+	struct mmu_notifier *mn = kzalloc(sizeof(*mn), GFP_KERNEL);
+
+	return mn ? mn : ERR_PTR(-ENOMEM);
+}
+
+static void modegate_mm_free_notifier(struct mmu_notifier *mn)
+{
+	kfree(mn);
+}
+
+static const struct mmu_notifier_ops modegate_mm_ops = {
+	.release = modegate_mm_release,
+	.alloc_notifier = modegate_mm_alloc_notifier,
+	.free_notifier = modegate_mm_free_notifier,
+};
+
+/**
+ * modegate_ring_watch_mm() - learn when the request's mm exits
+ * @req: a request whose completion waits for its originator.
+ *
+ * One notifier per mm (mmu_notifier_get), shared by its requests; the
+ * strategy's ->release puts it.
+ *
+ * Return: 0, -EINTR, -ENOMEM.
+ */
+int modegate_ring_watch_mm(struct modegate_request *req)
+{
+	struct mmu_notifier *mn;
+
+	if (mmap_write_lock_killable(req->mm))
+		return -EINTR;
+	mn = mmu_notifier_get_locked(&modegate_mm_ops, req->mm);
+	mmap_write_unlock(req->mm);
+	if (IS_ERR(mn))
+		return PTR_ERR(mn);
+	req->kbuf.mn = mn;
+	return 0;
+}
+
+/* May @req be reaped by the current task? */
+static bool modegate_ring_visible(const struct modegate_request *req)
+{
+	if (!req->for_originator)
+		return true;
+	return req->mm == current->mm || !atomic_read(&req->mm->mm_users);
+}
+
+/* Completions on ctx->done the current task may reap.  ctx->lock held. */
+static unsigned int modegate_ring_ready_locked(struct modegate_ctx *ctx)
+{
+	struct modegate_request *req;
+	unsigned int n = ctx->nr_done;
+
+	if (ctx->nr_for_originator) {
+		n = 0;
+		list_for_each_entry(req, &ctx->done, node)
+			n += modegate_ring_visible(req);
+	}
+	return n;
+}
+
+static unsigned int modegate_ring_ready(struct modegate_ctx *ctx)
+{
+	unsigned int n;
+
+	spin_lock(&ctx->lock);
+	n = modegate_ring_ready_locked(ctx);
+	spin_unlock(&ctx->lock);
+	return n;
+}
+
+/**
+ * modegate_ring_post() - post completions to the ring
+ * @ctx: the file.
+ * @reqs: @nr requests, linked by ->node, delivered or cancelled.
+ * @nr: how many.
+ *
+ * After this the requests belong to the ring: the caller must not touch
+ * them.  When the file is being released they are freed instead.
+ *
+ * Context: process context.
+ */
+void modegate_ring_post(struct modegate_ctx *ctx, struct list_head *reqs,
+			unsigned int nr)
+{
+	struct modegate_request *req, *tmp;
+	unsigned int for_originator = 0;
+	bool wake;
+
+	list_for_each_entry(req, reqs, node) {
+		for_originator += req->for_originator;
+		if (atomic_read(&req->state) != MODEGATE_REQ_CANCELLED)
+			atomic_set(&req->state, MODEGATE_REQ_COMPLETED);
+	}
+
+	spin_lock(&ctx->lock);
+	if (ctx->closing) {
+		spin_unlock(&ctx->lock);
+		list_for_each_entry_safe(req, tmp, reqs, node) {
+			list_del(&req->node);
+			modegate_request_free(req);
+		}
+		return;
+	}
+	list_splice_tail_init(reqs, &ctx->done);
+	ctx->nr_done += nr;
+	ctx->nr_for_originator += for_originator;
+	modegate_count_add(async_pending, nr);
+	if (ctx->eventfd)
+		modegate_eventfd_signal(ctx->eventfd, nr);
+	wake = ctx->nr_done >= ctx->wake_at;
+	if (wake)
+		ctx->wake_at = UINT_MAX;
+	spin_unlock(&ctx->lock);
+
+	if (wake)
+		wake_up_all(&ctx->wait);
+	if (wq_has_sleeper(&ctx->poll_wait))
+		wake_up_poll(&ctx->poll_wait, EPOLLPRI);
+}
+
+/* Finish a completion left for the originator, in the reaper's context. */
+static void modegate_ring_finish(struct modegate_request *req)
+{
+	s64 result = req->strat->reap(req);
+
+	req->comp.result = result;
+	trace_modegate_async_deliver(req->comp.user_data, req->comp.strategy,
+				     req->comp.delivered_by, result);
+	modegate_trace_crossing("async_reap_deliver", req->offset, req->len,
+				result);
+	req->for_originator = false;
+}
+
+/* The completion as the reaper sees it: pids in the reaper's namespace. */
+static void modegate_ring_view(const struct modegate_request *req,
+			       struct modegate_async_completion *c)
+{
+	struct pid_namespace *ns = task_active_pid_ns(current);
+	struct pid *pid;
+
+	*c = req->comp;
+	c->origin_tgid = pid_nr_ns(req->origin, ns);
+	if (!c->deliver_pid || ns == &init_pid_ns)
+		return;
+	if (c->delivered_by == MODEGATE_DELIVER_ORIGINATOR) {
+		c->deliver_pid = task_pid_nr_ns(current, ns);
+		return;
+	}
+	rcu_read_lock();
+	pid = find_pid_ns(c->deliver_pid, &init_pid_ns);
+	c->deliver_pid = pid ? pid_nr_ns(pid, ns) : 0;
+	rcu_read_unlock();
+}
+
+static int modegate_ring_copy_out(u8 __user *dst, u32 size,
+				  const struct modegate_request *req)
+{
+	struct modegate_async_completion c;
+
+	modegate_ring_view(req, &c);
+	if (copy_to_user(dst, &c, sizeof(c)))
+		return -EFAULT;
+	if (size > sizeof(c) && clear_user(dst + sizeof(c), size - sizeof(c)))
+		return -EFAULT;
+	return 0;
+}
+
+/* Take up to @nr completions the caller may see off the ring, onto @batch. */
+static unsigned int modegate_ring_take(struct modegate_ctx *ctx, unsigned int nr,
+				       struct list_head *batch)
+{
+	struct modegate_request *req, *tmp;
+	unsigned int taken = 0;
+
+	spin_lock(&ctx->lock);
+	list_for_each_entry_safe(req, tmp, &ctx->done, node) {
+		if (taken == nr)
+			break;
+		if (!modegate_ring_visible(req))
+			continue;
+		list_move_tail(&req->node, batch);
+		ctx->nr_done--;
+		ctx->nr_for_originator -= req->for_originator;
+		taken++;
+	}
+	spin_unlock(&ctx->lock);
+	return taken;
+}
+
+/* Put what could not be copied out back at the head of the ring. */
+static void modegate_ring_untake(struct modegate_ctx *ctx, struct list_head *batch)
+{
+	struct modegate_request *req;
+
+	spin_lock(&ctx->lock);
+	list_for_each_entry(req, batch, node) {
+		ctx->nr_done++;
+		ctx->nr_for_originator += req->for_originator;
+	}
+	list_splice(batch, &ctx->done);
+	spin_unlock(&ctx->lock);
+}
+
+/**
+ * modegate_ioc_async_reap() - MODEGATE_IOC_ASYNC_REAP
+ * @file: the device file.
+ * @arg: &struct modegate_async_reap.
+ *
+ * Takes up to @nr completions the caller may see off the ring, finishes
+ * those left for the originator (BUFFERED: the copy happens here), copies
+ * them out and frees them.  A completion that cannot be copied out goes
+ * back to the head of the ring, with those after it.
+ *
+ * Return: completions reaped; -EFAULT if none could be copied out; -E2BIG
+ * for elements larger than a page.
+ */
+int modegate_ioc_async_reap(struct file *file, void *arg)
+{
+	struct modegate_ctx *ctx = modegate_file_ctx(file);
+	struct modegate_async_reap *r = arg;
+	u8 __user *ucomps = u64_to_user_ptr(r->comps);
+	struct modegate_request *req, *tmp;
+	unsigned int taken, reaped = 0;
+	LIST_HEAD(batch);
+
+	if (r->flags)
+		return -EINVAL;
+	if (!r->nr || r->nr > MODEGATE_ASYNC_MAX_BATCH)
+		return -EINVAL;
+	if (r->comp_size < sizeof(struct modegate_async_completion))
+		return -EINVAL;
+	if (r->comp_size > PAGE_SIZE)
+		return -E2BIG;
+	if (!access_ok(ucomps, (size_t)r->nr * r->comp_size))
+		return -EFAULT;
+
+	taken = modegate_ring_take(ctx, r->nr, &batch);
+	list_for_each_entry_safe(req, tmp, &batch, node) {
+		if (req->for_originator)
+			modegate_ring_finish(req);
+		if (modegate_ring_copy_out(ucomps + (size_t)reaped * r->comp_size,
+					   r->comp_size, req))
+			break;
+		list_del(&req->node);
+		modegate_count_dec(async_pending);
+		modegate_request_free(req);
+		reaped++;
+	}
+	if (!list_empty(&batch))
+		modegate_ring_untake(ctx, &batch);
+	r->reaped = reaped;
+	if (!reaped && taken)
+		return -EFAULT;
+	return reaped;
+}
+
+/*
+ * The ASYNC_WAIT condition: @min completions ready for the caller.  If not,
+ * register @min so that the poster wakes the sleepers once it is reached.
+ */
+static bool modegate_ring_wait_done(struct modegate_ctx *ctx, u32 min)
+{
+	bool done;
+
+	spin_lock(&ctx->lock);
+	done = modegate_ring_ready_locked(ctx) >= min;
+	if (!done)
+		ctx->wake_at = min(ctx->wake_at, max(min, ctx->nr_done + 1));
+	spin_unlock(&ctx->lock);
+	return done;
+}
+
+/**
+ * modegate_ioc_async_wait() - MODEGATE_IOC_ASYNC_WAIT
+ * @file: the device file.
+ * @arg: &struct modegate_async_wait.
+ *
+ * Return: 0 once @min_complete completions are ready for the caller,
+ * -ETIMEDOUT, or -EINTR when a signal handler ran (a wake-up with no
+ * handler to run restarts the wait).
+ */
+int modegate_ioc_async_wait(struct file *file, void *arg)
+{
+	struct modegate_ctx *ctx = modegate_file_ctx(file);
+	struct modegate_async_wait *w = arg;
+	u32 min = w->min_complete;
+	long ret = 0;
+
+	if (w->flags || w->reserved)
+		return -EINVAL;
+	if (min > READ_ONCE(modegate_max_inflight))
+		return -EINVAL;
+
+	if (!min)
+		ret = 0;
+	else if (!w->timeout_ns || w->timeout_ns > KTIME_MAX)
+		ret = wait_event_interruptible(ctx->wait,
+					       modegate_ring_wait_done(ctx, min));
+	else
+		ret = wait_event_interruptible_hrtimeout(ctx->wait,
+							 modegate_ring_wait_done(ctx, min),
+							 ns_to_ktime(w->timeout_ns));
+	if (ret == -ETIME)
+		return -ETIMEDOUT;
+	/*
+	 * Woken by a signal: -EINTR if a handler ran; restarted at once when
+	 * none did (task work such as io_uring's sets signal_pending() too).
+	 */
+	if (ret)
+		return -ERESTARTNOHAND;
+	w->ready = modegate_ring_ready(ctx);
+	return 0;
+}
+
+/**
+ * modegate_ioc_async_eventfd() - MODEGATE_IOC_ASYNC_EVENTFD
+ * @file: the device file.
+ * @arg: &struct modegate_async_eventfd.
+ *
+ * Return: 0, -EINVAL, or the error of eventfd_ctx_fdget() (-EBADF, -EINVAL).
+ */
+int modegate_ioc_async_eventfd(struct file *file, void *arg)
+{
+	struct modegate_ctx *ctx = modegate_file_ctx(file);
+	struct modegate_async_eventfd *e = arg;
+	struct eventfd_ctx *new = NULL, *old;
+
+	if (e->flags)
+		return -EINVAL;
+	if (e->fd != -1) {
+		new = eventfd_ctx_fdget(e->fd);
+		if (IS_ERR(new))
+			return PTR_ERR(new);
+	}
+	spin_lock(&ctx->lock);
+	old = ctx->eventfd;
+	ctx->eventfd = new;
+	spin_unlock(&ctx->lock);
+	if (old)
+		eventfd_ctx_put(old);
+	return 0;
+}
+
+/**
+ * modegate_ring_poll() - the async part of the device's poll
+ * @file: the device file.
+ * @wait: the poll table.
+ *
+ * EPOLLPRI while completions are ready for the caller.  Not EPOLLIN: the
+ * store is always readable, and a poller waiting for EPOLLIN before a
+ * read (io_uring arms exactly such a poll) must not wait for a completion.
+ *
+ * Return: EPOLLPRI or 0.
+ */
+__poll_t modegate_ring_poll(struct file *file, struct poll_table_struct *wait)
+{
+	struct modegate_ctx *ctx = modegate_file_ctx(file);
+
+	poll_wait(file, &ctx->poll_wait, wait);
+	return modegate_ring_ready(ctx) ? EPOLLPRI : 0;
+}
+
+/* The file is going away: free the completions nobody reaped. */
+void modegate_ring_release(struct modegate_ctx *ctx)
+{
+	struct modegate_request *req, *tmp;
+	LIST_HEAD(done);
+
+	spin_lock(&ctx->lock);
+	list_splice_init(&ctx->done, &done);
+	ctx->nr_done = 0;
+	ctx->nr_for_originator = 0;
+	spin_unlock(&ctx->lock);
+
+	list_for_each_entry_safe(req, tmp, &done, node) {
+		list_del(&req->node);
+		modegate_count_dec(async_pending);
+		modegate_request_free(req);
+	}
+}
