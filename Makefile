@@ -26,8 +26,11 @@ endif
 # kbuild tree are found when a recipe first needs them.  Only "make deps"
 # and the targets that run VMs or lint install packages (never a build
 # that DKMS or a package build runs).
-KVER ?= $(eval KVER := $$(shell bash -c '. scripts/lib.sh && mg_kver'))$(KVER)
-KDIR ?= $(eval KDIR := $$(shell bash -c '. scripts/lib.sh && mg_kdir "$(KVER)"'))$(KDIR)
+KVER ?= $(eval KVER := $$(shell if [ -f scripts/lib.sh ]; then \
+	bash -c '. scripts/lib.sh && mg_kver'; else uname -r; fi))$(KVER)
+# The source DKMS builds has no scripts/: KVER's tree is found here.
+KDIR ?= $(eval KDIR := $(firstword $(wildcard /lib/modules/$(KVER)/build) \
+	/usr/src/linux-headers-$(KVER)))$(KDIR)
 
 W ?= 1
 HOST ?= 0
@@ -36,7 +39,7 @@ RESULTS := build/results
 all: module tool selftests
 
 module:
-	@test -n "$(KDIR)" || { echo "modegate: no kernel build tree (make deps, or set KDIR)"; exit 1; }
+	@test -d "$(KDIR)" || { echo "modegate: no kernel build tree '$(KDIR)' (make deps, or set KDIR)"; exit 1; }
 	@echo "modegate: building against $(KDIR)"
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=$(W) modules
 
