@@ -21,21 +21,16 @@
 ifneq ($(KERNELRELEASE),)
   KVER := $(KERNELRELEASE)
 endif
-KVER ?= $(shell uname -r)
-ifeq ($(origin KDIR),undefined)
-  ifneq ($(wildcard /lib/modules/$(KVER)/build),)
-    KDIR := /lib/modules/$(KVER)/build
-  else
-    ifneq ($(filter command line,$(origin KVER))$(KERNELRELEASE),)
-      KDIR := /usr/src/linux-headers-$(KVER)
-    else
-      KVER := $(shell bash scripts/deps.sh >&2; . scripts/lib.sh; unset KVER; mg_kver)
-      KDIR := /usr/src/linux-headers-$(KVER)
-      $(info modegate: /lib/modules/$(shell uname -r)/build does not exist; building against $(KDIR))
-    endif
-  endif
-endif
-export KVER
+# Parsing installs nothing and looks nothing up: KVER (else the running
+# kernel, else the newest Debian headers: mg_kver in scripts/lib.sh) and its
+# kbuild tree are found when a recipe first needs them.  Only "make deps"
+# and the targets that run VMs or lint install packages (never a build
+# that DKMS or a package build runs).
+KVER ?= $(eval KVER := $$(shell if [ -f scripts/lib.sh ]; then \
+	bash -c '. scripts/lib.sh && mg_kver'; else uname -r; fi))$(KVER)
+# The source DKMS builds has no scripts/: KVER's tree is found here.
+KDIR ?= $(eval KDIR := $(firstword $(wildcard /lib/modules/$(KVER)/build) \
+	/usr/src/linux-headers-$(KVER)))$(KDIR)
 
 W ?= 1
 HOST ?= 0
@@ -44,6 +39,8 @@ RESULTS := build/results
 all: module tool selftests
 
 module:
+	@test -d "$(KDIR)" || { echo "modegate: no kernel build tree '$(KDIR)' (make deps, or set KDIR)"; exit 1; }
+	@echo "modegate: building against $(KDIR)"
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=$(W) modules
 
 tool:
@@ -82,8 +79,8 @@ endif
 define mg_debug_job
 	@$(MAKE) --no-print-directory selftests tool
 	@rm -rf build/results-$(1) && mkdir -p build/results-$(1)
-	@VM_APPEND="$(2)" bash scripts/debug/run.sh $(1)
-	@cp build/vm-debug-$(1)/results build/results-$(1)/vm
+	@VM_KERNEL=debug VM_APPEND="$(2)" bash scripts/vm.sh $(1); \
+		cp build/vm-debug-$(1)/results build/results-$(1)/vm
 	@bash scripts/tally.sh build/results-$(1)/*
 endef
 
@@ -204,7 +201,7 @@ package: deps
 	@bash scripts/tally.sh build/results-package/*
 
 clean:
-	-$(MAKE) -C $(KDIR) M=$(CURDIR) clean
+	$(if $(KDIR),-$(MAKE) -C $(KDIR) M=$(CURDIR) clean)
 	$(MAKE) -C userspace clean
 	$(MAKE) -C selftests clean
 	$(MAKE) -C bench clean

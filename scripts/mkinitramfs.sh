@@ -39,27 +39,23 @@ touch "$mdir/modules.order" "$mdir/modules.builtin"
 [ -z "${MG_ROOT_OVERLAY:-}" ] || cp -a "$MG_ROOT_OVERLAY/." "$root/"
 depmod -b "$root" "$kver" 2>/dev/null || /sbin/depmod -b "$root" "$kver"
 
-# Programs: the tool, the selftests and their runner.
+# Programs: the tool, and the selftests installed the kselftest way
+# (run_kselftest.sh, its runner and the "modegate" collection), with
+# coreutils' timeout, which the runner needs for the "settings" timeout.
 install -m 0755 "$top/userspace/modegate" "$root/usr/bin/modegate"
 if [ -x "$top/userspace/modegate-info32" ]; then
 	install -m 0755 "$top/userspace/modegate-info32" "$root/usr/bin/modegate-info32"
 fi
-mkdir -p "$root/usr/lib/modegate/selftests"
-progs=$(make -s --no-print-directory -C "$top/selftests" print-progs)
-for p in $progs; do
-	install -m 0755 "$top/selftests/$p" "$root/usr/lib/modegate/selftests/$p"
-done
-echo "$progs" | tr " " "\n" >"$root/usr/lib/modegate/selftests/list"
-for p in $(make -s --no-print-directory -C "$top/selftests" print-files); do
-	install -m 0755 "$top/selftests/$p" "$root/usr/lib/modegate/selftests/$p"
-done
+make -s --no-print-directory -C "$top/selftests" install \
+	INSTALL_PATH="$root/usr/lib/modegate/kselftest" >/dev/null
+install -m 0755 /usr/bin/timeout "$root/usr/bin/timeout"
 # Extra programs for some jobs (e.g. trinity for "fuzz"): MG_EXTRA_BINS.
 for b in ${MG_EXTRA_BINS:-}; do
 	install -m 0755 "$b" "$root/usr/bin/$(basename "$b")"
 done
-cp "$top/selftests/settings" "$root/usr/lib/modegate/selftests/settings"
 install -m 0755 "$here/guest/init" "$root/init"
 install -m 0755 "$here"/guest/*.sh "$root/usr/lib/modegate/"
+install -m 0644 "$here/guest/ktap.awk" "$root/usr/lib/modegate/"
 
 # Shared libraries of every dynamic binary, with the loader.
 copy_libs() {

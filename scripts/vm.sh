@@ -1,13 +1,19 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
-# Boot the Debian kernel in qemu with modegate's initramfs and run a job.
+# Boot a kernel in qemu with modegate's initramfs and run a job: the one VM
+# runner of make check, demo, bench, check-debug, fuzz, stress and matrix.
 #
-#   vm.sh JOB            JOB: check (selftests), demo, probe
+#   vm.sh JOB       runs scripts/guest/job-JOB.sh in the VM: check (the
+#                   selftests), demo, bench, probe, debug, fuzz, stress, ...
 #
 # Environment: KVER (kernel version), KIMAGE (kernel image, default
 # /boot/vmlinuz-$KVER), KO (module, default ./modegate.ko), KVM (auto|0|1),
 # VM_TIMEOUT (seconds), VM_CPUS, VM_MEM, VM_OUT (log directory),
-# VM_APPEND (extra kernel arguments), MODEGATE_TESTS (subset of programs).
+# VM_APPEND (extra kernel arguments), MODEGATE_TESTS (subset of programs),
+# MG_EXTRA_BINS (more programs for the VM), and
+#   VM_KERNEL=debug  boot the debug kernel of scripts/debug/ instead (built
+#                    once and cached; the module is built against it in
+#                    build/ko-debug; logs in build/vm-debug-JOB)
 #
 # The verdict comes back on the second serial port (VM_OUT/verdict.log); the
 # kernel log is VM_OUT/console.log, the job's output VM_OUT/output.log.  The
@@ -21,11 +27,34 @@ top=$(dirname "$here")
 . "$here/lib.sh"
 
 job=${1:-check}
+out=${VM_OUT:-$top/build/vm-$job}
+timeout_s=${VM_TIMEOUT:-900}
+mem=${VM_MEM:-1536}
+[ "$job" = fuzz ] && MG_EXTRA_BINS="${MG_EXTRA_BINS:-} $(command -v trinity || true)"
+case ${VM_KERNEL:-} in
+"") ;;
+debug)
+	start=$(date +%s)
+	bash "$here/debug/build-kernel.sh" >&2
+	# shellcheck source=/dev/null
+	. "$MODEGATE_CACHE/debug-6.1/env"
+	mg_note "debug kernel ready in $(($(date +%s) - start)) s"
+	KVER=$(cat "$KDIR/include/config/kernel.release")
+	export KVER
+	KO=${KO:-$(bash "$here/build-ko.sh" debug "$KDIR" W=1)}
+	out=${VM_OUT:-$top/build/vm-debug-$job}
+	# KASAN and kmemleak need room; a debug kernel under TCG needs time
+	# (the full fuzz: about 40 minutes on a busy 2-core machine).
+	mem=${VM_MEM:-3072}
+	timeout_s=${VM_TIMEOUT:-3000}
+	[ "$job" = fuzz ] && timeout_s=${VM_TIMEOUT:-5400}
+	;;
+*) mg_die "VM_KERNEL=$VM_KERNEL: unknown (the default, or debug)" ;;
+esac
+export MG_EXTRA_BINS
 kver=$(mg_kver)
 kimage=${KIMAGE:-/boot/vmlinuz-$kver}
 ko=${KO:-$top/modegate.ko}
-out=${VM_OUT:-$top/build/vm-$job}
-timeout_s=${VM_TIMEOUT:-900}
 [ -r "$kimage" ] || mg_die "no kernel image $kimage (make deps, or set KVER/KIMAGE)"
 [ -r "$ko" ] || mg_die "no module $ko (make module)"
 
@@ -43,7 +72,7 @@ qemu_run() { # qemu_run ACCEL CPU JOBLOGDIR TIMEOUT
 	local d=$3
 	timeout --foreground -k 5 "$4" qemu-system-x86_64 \
 		-nodefaults -no-reboot -machine pc -accel "$1" -cpu "$2" \
-		-smp "${VM_CPUS:-2}" -m "${VM_MEM:-1536}" -display none \
+		-smp "${VM_CPUS:-2}" -m "$mem" -display none \
 		-kernel "$kimage" -initrd "$out/initramfs.cpio.gz" \
 		-append "$append" \
 		-chardev "file,id=con,path=$d/console.log" -serial chardev:con \
@@ -80,7 +109,7 @@ tr -d '\r' <"$out/verdict.log" >"$out/verdict" 2>/dev/null || : >"$out/verdict"
 tr -d '\r' <"$out/console.log" >"$out/console" 2>/dev/null || : >"$out/console"
 tr -d '\r' <"$out/output.log" >"$out/output" 2>/dev/null || : >"$out/output"
 
-awk '$1 == "result" { print $3, $2 "." $4 }' "$out/verdict" >"$out/results"
+mg_results <"$out/verdict" >"$out/results"
 fail() { echo "fail $1" >>"$out/results"; }
 
 done_rc=$(sed -n 's/^done //p' "$out/verdict" | tail -n 1)

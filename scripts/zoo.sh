@@ -60,14 +60,8 @@ zoo_harness() {
 		KO=$3 MODEGATE_TESTS=$4 VM_APPEND=$5 VM_OUT=$6 \
 			VM_TIMEOUT=${ZOO_TIMEOUT:-900} bash "$top/scripts/vm.sh" check ;;
 	run:debug)
-		(
-			# shellcheck source=/dev/null
-			. "$env"
-			KVER=$(cat "$KDIR/include/config/kernel.release")
-			export KVER KIMAGE
-			KO=$3 MODEGATE_TESTS=$4 VM_APPEND=$5 VM_OUT=$6 VM_MEM=${VM_MEM:-3072} \
-				VM_TIMEOUT=${ZOO_TIMEOUT:-1500} bash "$top/scripts/vm.sh" check
-		) ;;
+		KO=$3 MODEGATE_TESTS=$4 VM_APPEND=$5 VM_OUT=$6 VM_KERNEL=debug \
+			VM_TIMEOUT=${ZOO_TIMEOUT:-1500} bash "$top/scripts/vm.sh" check ;;
 	*) mg_die "zoo_harness: $verb $kernel?" ;;
 	esac
 }
@@ -82,6 +76,8 @@ field() {
 evidence_test() {
 	local name=${2#*.}
 	awk -v run="#  RUN           $name ..." -v fin="not ok .* $name\$" '
+		# run_kselftest.sh nests the output of each program one level down.
+		{ sub(/^# /, "") }
 		index($0, run) == 1 { on = 1; next }
 		on && $0 ~ fin { exit }
 		on && /^# [^ ]+\.c:[0-9]+:/ {

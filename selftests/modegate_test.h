@@ -58,6 +58,34 @@ static inline int mg_ensure_default(void)
 
 #endif /* MODEGATE_NO_KMOD */
 
+#ifdef MG_KSFT_TEST
+#include "kselftest.h"
+
+/*
+ * The kselftest convention: a test program that cannot run here says why
+ * and exits 4 (KSFT_SKIP) before any test starts -- when it is not root,
+ * or when the module can be neither found nor loaded.  The selftests
+ * Makefile defines MG_KSFT_TEST for the test programs only.
+ */
+static void __attribute__((constructor)) mg_skip_unless_ready(void)
+{
+	if (geteuid() != 0)
+		ksft_exit_skip("the modegate selftests need root\n");
+#ifdef MODEGATE_NO_KMOD
+	if (access("/sys/module/modegate", F_OK))
+		ksft_exit_skip("modegate is not loaded (this static program cannot load it)\n");
+#else
+	{
+		int ret = mg_ensure_default();
+
+		if (ret)
+			ksft_exit_skip("cannot load the modegate module: %s\n",
+				       strerror(-ret));
+	}
+#endif
+}
+#endif /* MG_KSFT_TEST */
+
 /* ---- Helpers for the data path and ABI tests (store, probe, va, abi). ---- */
 #include <stdint.h>
 #include <sys/mman.h>

@@ -3,15 +3,19 @@
 #
 # build-kernel.sh - build, once, the small debug kernel the modegate VMs boot.
 #
-# Extracts Debian's linux-source-6.1 into a cache outside the repo, applies
+# Extracts Debian's linux-source-6.1 into a cache outside the repo, merges
 # kernel/configs/kvm_guest.config + base.config + debug.config (this
-# directory) with "KCONFIG_ALLCONFIG=<merged> make allnoconfig", checks that
-# every option the fragments ask for survived, and builds bzImage plus what
+# directory) + selftests/config with the kernel's own scripts/kconfig/merge_config.sh -n (an
+# allnoconfig, as tools/testing/selftests/wireguard/qemu does), fails when
+# an option our fragments ask for did not take effect (merge_config's
+# "Value requested ... not in final .config"), and builds bzImage plus what
 # an external module build needs (make -C $KDIR M=<dir> modules).
 #
-# A stamp records the hash of the fragments: a second run with unchanged
-# fragments does nothing but print the result.  Output, also written to
-# <cache>/debug-6.1/env for Makefiles ("include") and shells ("."):
+# A stamp records the source tarball and the hash of the fragments: a second
+# run with unchanged fragments does nothing but print the result.  When the
+# fragments changed but the resulting .config did not, nothing is rebuilt
+# either.  Output, also written to <cache>/debug-6.1/env for Makefiles
+# ("include") and shells ("."):
 #   KIMAGE=<bzImage>
 #   KDIR=<kernel tree>
 #
@@ -20,6 +24,8 @@
 #   MODEGATE_KSRC     source tarball (default /usr/src/linux-source-6.1.tar.xz)
 #   MODEGATE_JOBS     make -j (default: nproc)
 #   MODEGATE_VERBOSE  1: stream the build log instead of keeping it in a file
+#   MODEGATE_CONFIG_ONLY  1: only write and check <cache>/debug-6.1/new.config
+#                     (the built tree and its stamp are left alone)
 
 set -eu -o pipefail
 
@@ -31,61 +37,37 @@ tree=$cache/linux
 stamp=$cache/stamp
 envfile=$cache/env
 log=$cache/build.log
-merged=$cache/merged.config
-fragments="$here/base.config $here/debug.config"
+cfglog=$cache/config.log
+new=$cache/new.config
+# The selftests' own config fragment (kselftest convention) goes in too.
+fragments="$here/base.config $here/debug.config $here/../../selftests/config"
 
 die() {
 	echo "build-kernel: $*" >&2
 	exit 1
 }
 
-# Install what the build needs, and only what is missing.
-ensure_packages() {
-	local pkg missing=""
-
-	for pkg in "$@"; do
-		dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null |
-			grep -q 'install ok installed' || missing="$missing $pkg"
-	done
-	[ -z "$missing" ] && return 0
-	[ "$(id -u)" = 0 ] || die "missing packages:$missing (run as root or install them)"
-	echo "build-kernel: installing$missing"
-	# shellcheck disable=SC2086 # word splitting of the package list is wanted
-	DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends $missing
-}
-
-# Every "CONFIG_X=v" of the fragments must be in .config as is, and every
-# "# CONFIG_X is not set" must be absent: allnoconfig silently drops
-# options whose dependencies are not met.
-check_config() {
-	local config=$1 line sym bad=""
+# merge_config.sh checks every requested value against the result; it only
+# warns.  Fail on the options of our own fragments that did not take effect
+# (kvm_guest.config is generic: its s390 and DRM options do not apply).
+check_config() { # check_config MERGE-LOG FRAGMENT...
+	local log=$1 sym bad=""
 
 	shift
-	while IFS= read -r line; do
-		case $line in
-		CONFIG_*=*)
-			grep -qxF -- "$line" "$config" || bad="$bad
-  wanted $line, got: $(grep -E "^(# )?${line%%=*}[= ]" "$config" || echo 'absent (dependencies not met)')"
-			;;
-		"# CONFIG_"*" is not set")
-			sym=${line#\# }
-			sym=${sym%% *}
-			if grep -q "^$sym=" "$config"; then
-				bad="$bad
-  wanted $sym off, got: $(grep "^$sym=" "$config")"
-			fi
-			;;
-		esac
-	done < <(cat "$@")
-	[ -z "$bad" ] || die "options the fragments ask for did not survive allnoconfig:$bad"
+	while read -r sym; do
+		if grep -qE "^(# )?${sym}[= ]" "$@"; then
+			bad="$bad
+  $(grep -A2 "^Value requested for $sym " "$log" | tail -n 2 | tr -s ' ' | paste -sd ';')"
+		fi
+	done < <(sed -n 's/^Value requested for \(CONFIG_[A-Za-z0-9_]*\) not in final .config$/\1/p' "$log")
+	[ -z "$bad" ] || die "options the fragments ask for did not take effect:$bad"
 }
 
 print_result() {
 	cat "$envfile"
 }
 
-ensure_packages make gcc libc6-dev flex bison bc libelf-dev libssl-dev xz-utils
-[ -r "$tarball" ] || [ -n "${MODEGATE_KSRC:-}" ] || ensure_packages linux-source-6.1
+bash "$here/../deps.sh"
 [ -r "$tarball" ] || die "kernel source tarball $tarball not found"
 
 mkdir -p "$cache"
@@ -95,8 +77,12 @@ flock 9
 
 # shellcheck disable=SC2086 # $fragments is a list of paths without spaces
 want="src=$(stat -c '%s-%Y' "$tarball") fragments=$(cat $fragments | sha256sum | cut -d' ' -f1)"
-if [ -f "$stamp" ] && [ "$(head -n1 "$stamp")" = "$want" ] &&
-   [ -f "$tree/arch/x86/boot/bzImage" ] && [ -f "$envfile" ]; then
+built=0
+if [ -f "$stamp" ] && [ -f "$tree/arch/x86/boot/bzImage" ] && [ -f "$envfile" ]; then
+	built=1
+fi
+if [ "$built" = 1 ] && [ "$(head -n1 "$stamp")" = "$want" ] &&
+   [ "${MODEGATE_CONFIG_ONLY:-0}" != 1 ]; then
 	echo "build-kernel: cached build is up to date ($(sed -n 2p "$stamp"))"
 	print_result
 	exit 0
@@ -107,9 +93,10 @@ start=$(date +%s)
 # A different tarball means a different tree: start over.
 if [ -f "$stamp" ] && [ "$(head -n1 "$stamp" | cut -d' ' -f1)" != "${want%% *}" ]; then
 	echo "build-kernel: source tarball changed, re-extracting"
+	rm -f "$stamp"
+	built=0
 	rm -rf "$tree"
 fi
-rm -f "$stamp"
 if [ ! -f "$tree/.modegate-extracted" ]; then
 	echo "build-kernel: extracting $tarball into $tree"
 	rm -rf "$tree" "$tree.tmp"
@@ -119,22 +106,35 @@ if [ ! -f "$tree/.modegate-extracted" ]; then
 	mv "$tree.tmp" "$tree"
 fi
 
+# Configure into new.config, beside the built tree's .config.
+echo "build-kernel: configuring (merge_config.sh -n kvm_guest.config base.config debug.config selftests/config)"
 # shellcheck disable=SC2086
-cat "$tree/kernel/configs/kvm_guest.config" $fragments >"$merged"
-
-echo "build-kernel: configuring (allnoconfig + $(basename "$merged"))"
-make -C "$tree" -s KCONFIG_ALLCONFIG="$merged" allnoconfig >"$log" 2>&1 ||
-	{ tail -n 40 "$log" >&2; die "allnoconfig failed, see $log"; }
+(cd "$tree" && KCONFIG_CONFIG=$new scripts/kconfig/merge_config.sh -n \
+	kernel/configs/kvm_guest.config $fragments) >"$cfglog" 2>&1 ||
+	{ tail -n 40 "$cfglog" >&2; die "merge_config.sh failed, see $cfglog"; }
 # shellcheck disable=SC2086
-check_config "$tree/.config" $fragments
+check_config "$cfglog" $fragments
+if [ "${MODEGATE_CONFIG_ONLY:-0}" = 1 ]; then
+	echo "build-kernel: configuration written to $new"
+	exit 0
+fi
+if [ "$built" = 1 ] && cmp -s "$new" "$tree/.config"; then
+	echo "build-kernel: fragments changed, the configuration did not: keeping the build"
+	printf '%s\n%s\n' "$want" "$(sed -n 2p "$stamp")" >"$stamp.new"
+	mv "$stamp.new" "$stamp"
+	print_result
+	exit 0
+fi
+rm -f "$stamp"
+cp "$new" "$tree/.config"
 
 # "modules" writes Module.symvers (vmlinux's exports) so that modpost of an
 # external module resolves its symbols instead of warning about each one.
 echo "build-kernel: building bzImage modules_prepare modules with -j$jobs (log: $log)"
 if [ "${MODEGATE_VERBOSE:-0}" = 1 ]; then
-	make -C "$tree" -j"$jobs" bzImage modules_prepare modules 2>&1 | tee -a "$log"
+	make -C "$tree" -j"$jobs" bzImage modules_prepare modules 2>&1 | tee "$log"
 else
-	make -C "$tree" -j"$jobs" bzImage modules_prepare modules >>"$log" 2>&1 ||
+	make -C "$tree" -j"$jobs" bzImage modules_prepare modules >"$log" 2>&1 ||
 		{ tail -n 40 "$log" >&2; die "kernel build failed, see $log"; }
 fi
 

@@ -8,10 +8,10 @@
 # could not be taken: numbers are judged by the report, not here.
 # BENCH_ROUNDS, BENCH_SLAB_REQUESTS, BENCH_ASYNC_MS, BENCH_CALLS and
 # BENCH_BYTES come from the kernel command line (make bench).
-verdict=${MODEGATE_VERDICT:-/dev/null}
-rc=0
+# shellcheck source=scripts/guest/lib.sh
+. /usr/lib/modegate/lib.sh
 if ! modprobe modegate store_size=$((16 << 20)); then
-	echo "result bench fail load_module" >"$verdict"
+	result bench fail load_module
 	exit 1
 fi
 # Only what is set is passed: the defaults live in mgbench.
@@ -21,14 +21,6 @@ set --
 [ -n "${BENCH_ASYNC_MS:-}" ] && set -- "$@" -T "$BENCH_ASYNC_MS"
 [ -n "${BENCH_CALLS:-}" ] && set -- "$@" -c "$BENCH_CALLS"
 [ -n "${BENCH_BYTES:-}" ] && set -- "$@" -b "$BENCH_BYTES"
-if mgbench "$@"; then
-	echo "result bench ok mgbench" >"$verdict"
-else
-	echo "result bench fail mgbench" >"$verdict"
-	rc=1
-fi
-if ! rmmod modegate; then
-	echo "result bench fail unload_module" >"$verdict"
-	rc=1
-fi
+check bench mgbench mgbench "$@"
+rmmod modegate || result bench fail unload_module
 exit $rc

@@ -6,29 +6,17 @@
 # lines.  Fails when any part fails, the tour included.  The tour's picture
 # of the async requests is printed between @@modegate-file/@@modegate-end
 # lines, which scripts/demo-picture.sh cuts out on the host.
-verdict=${MODEGATE_VERDICT:-/dev/null}
+# shellcheck source=scripts/guest/lib.sh
+. /usr/lib/modegate/lib.sh
 export NO_COLOR=1	# the output is a log file
-rc=0
 
 # part NAME SHOWN COMMAND...: print SHOWN, run COMMAND, report NAME's result.
 part() {
 	name=$1 shown=$2
 	shift 2
 	echo "\$ $shown"
-	if "$@"; then
-		echo "result demo ok $name" >"$verdict"
-	else
-		echo "result demo fail $name" >"$verdict"
-		rc=1
-	fi
+	check demo "$name" "$@"
 	echo
-}
-
-store_round_trip() {
-	echo hi >/dev/modegate || return 1
-	got=$(cat /dev/modegate) || return 1
-	echo "$got"
-	[ "$got" = hi ]
 }
 
 start=$(cut -d. -f1 /proc/uptime)

@@ -4,19 +4,11 @@
 # device's fd, then mgfuzz (structure-aware, seeded), then a clean unload.
 # FUZZ_TRINITY_CALLS / FUZZ_CALLS / FUZZ_SEED come from the kernel command
 # line.
-verdict=${MODEGATE_VERDICT:-/dev/null}
-rc=0
-result() {
-	echo "result fuzz $1 $2" >"$verdict"
-	[ "$1" = fail ] && rc=1
-	return 0
-}
-
-# Leak checks begin (kmemleak, slab counts); post-*.sh finish them.
-# shellcheck source=/dev/null
-. /usr/lib/modegate/pre-leaks.sh
+# shellcheck source=scripts/guest/lib.sh
+. /usr/lib/modegate/lib.sh
+checks_begin
 # The node must be usable by the unprivileged fuzzer.
-modprobe modegate node_mode=0666 || { result fail load_module; exit 1; }
+check fuzz load_module modprobe modegate node_mode=0666 || exit 1
 
 if command -v trinity >/dev/null; then
 	mkdir -p /tmp/trinity && chown 65534:65534 /tmp/trinity
@@ -25,7 +17,7 @@ if command -v trinity >/dev/null; then
 	echo "=== trinity -N $n as uid 65534 against /dev/modegate"
 	# -T: the out-of-tree module taints the kernel, so judge only these.
 	# The victim path is opened by the "pseudo" fd provider: keep it.
-	/usr/lib/modegate/selftests/mgrunas 65534 65534 \
+	"$MG_SELFTESTS/mgrunas" 65534 65534 \
 		trinity -q -V /dev/modegate -N "$n" -C 2 -T DIE,WARN,BAD_PAGE \
 		-s "${FUZZ_SEED:-1}" \
 		--disable-fds=sockets,perf,drm,testfile,memfd \
@@ -49,33 +41,21 @@ if command -v trinity >/dev/null; then
 	trc=$?
 	tail -n 20 /tmp/trinity.log
 	if [ $seen = 1 ]; then
-		result ok trinity_had_device_open
+		result fuzz ok trinity_had_device_open
 	else
-		result fail trinity_never_opened_device
+		result fuzz fail trinity_never_opened_device
 	fi
 	if [ $trc = 0 ]; then
-		result ok trinity
+		result fuzz ok trinity
 	else
-		result fail "trinity_exit_$trc"
+		result fuzz fail "trinity_exit_$trc"
 	fi
 	cd / || exit 1
 fi
 
 echo "=== mgfuzz"
-if /usr/lib/modegate/selftests/mgfuzz -n "${FUZZ_CALLS:-1000000}" -p 2 -t 2 \
-	${FUZZ_SEED:+-s "$FUZZ_SEED"}; then
-	result ok mgfuzz
-else
-	result fail mgfuzz
-fi
-
-if rmmod modegate; then
-	result ok unload_module
-else
-	result fail unload_module
-fi
-for f in /usr/lib/modegate/post-*.sh; do
-	# shellcheck disable=SC1090
-	[ -e "$f" ] && . "$f"
-done
+check fuzz mgfuzz "$MG_SELFTESTS/mgfuzz" -n "${FUZZ_CALLS:-1000000}" -p 2 -t 2 \
+	${FUZZ_SEED:+-s "$FUZZ_SEED"}
+check fuzz unload_module rmmod modegate
+checks_end
 exit $rc

@@ -8,23 +8,10 @@
 # module through depmod and applies the options, that systemd-sysusers
 # creates the group and systemd-udevd gives it the node (0660), and that a
 # member of the group uses the device without root while others cannot.
-verdict=${MODEGATE_VERDICT:-/dev/null}
+# shellcheck source=scripts/guest/lib.sh
+. /usr/lib/modegate/lib.sh
 want=/etc/modegate-test
 kver=$(uname -r)
-rc=0
-
-check() { # check NAME COMMAND...: run COMMAND, report NAME
-	name=$1
-	shift
-	if "$@"; then
-		echo "result install ok $name" >"$verdict"
-		echo "ok $name"
-	else
-		echo "result install fail $name" >"$verdict"
-		echo "FAIL $name"
-		rc=1
-	fi
-}
 
 # depmod and modprobe from kmod, as on the real machine.
 mkdir -p /usr/sbin
@@ -41,7 +28,7 @@ dkms_module() {
 	[ "$path" = "/lib/modules/$kver/updates/dkms/modegate.ko" ] &&
 		[ "$(sha256sum "$path" | cut -d' ' -f1)" = "$(cat "$want"/dkms.sha256)" ]
 }
-check dkms_module_indexed dkms_module
+check install dkms_module_indexed dkms_module
 
 params_applied() {
 	ok=0
@@ -54,11 +41,11 @@ params_applied() {
 	[ "$(cat /sys/module/modegate/version)" = "$(cat "$want"/version)" ] || ok=1
 	return "$ok"
 }
-check modprobe /usr/sbin/modprobe modegate
-check modprobe_d_options params_applied
+check install modprobe /usr/sbin/modprobe modegate
+check install modprobe_d_options params_applied
 
 # The group from sysusers.d, the node's group and mode from the udev rule.
-check sysusers_group /usr/bin/systemd-sysusers
+check install sysusers_group /usr/bin/systemd-sysusers
 grep '^modegate:' /etc/group
 echo "before udev: $(stat -c '%a %U:%G' /dev/modegate)"
 udevd_started() {
@@ -66,13 +53,13 @@ udevd_started() {
 		udevadm trigger --action=add --subsystem-match=misc &&
 		udevadm settle --timeout=60
 }
-check udevd_trigger_settle udevd_started
+check install udevd_trigger_settle udevd_started
 node() {
 	got=$(stat -c '%a %U:%G' /dev/modegate)
 	echo "after udev: $got"
 	[ "$got" = "660 root:modegate" ]
 }
-check udev_node_group_mode node
+check install udev_node_group_mode node
 
 # A member of the group, and a non-member, neither of them root.
 echo "student:x:1000:1000::/tmp:/bin/sh" >>/etc/passwd
@@ -93,14 +80,14 @@ member() {
 	echo "member read back: $got"
 	[ "$got" = hi-from-a-member ]
 }
-check member_uses_device_without_root member
+check install member_uses_device_without_root member
 non_member() {
 	as nobody 'cat /dev/modegate' && return 1
 	as nobody 'modegate info'
 	[ $? = 3 ]
 }
-check non_member_refused non_member
+check install non_member_refused non_member
 
 udevadm control --exit
-check modprobe_remove /usr/sbin/modprobe -r modegate
+check install modprobe_remove /usr/sbin/modprobe -r modegate
 exit $rc

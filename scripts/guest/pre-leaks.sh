@@ -1,6 +1,6 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# Sourced by a VM job before its workload: start the leak checks that the
+# Sourced by checks_begin (lib.sh) before a job's workload: start the leak checks that the
 # post-*.sh hooks finish after the module is unloaded.
 #  - kmemleak: forget what boot left behind.
 #  - slab counts: the live objects of the caches a leaked reference would
