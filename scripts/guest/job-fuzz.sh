@@ -57,5 +57,15 @@ echo "=== mgfuzz"
 check fuzz mgfuzz "$MG_SELFTESTS/mgfuzz" -n "${FUZZ_CALLS:-1000000}" -p 2 -t 2 \
 	${FUZZ_SEED:+-s "$FUZZ_SEED"}
 check fuzz unload_module rmmod modegate
+
+# Again with the wrong-process demo allowed, so that mgfuzz's bystanders,
+# their execs and the cancels racing demo writes are live (a tenth of the
+# calls): a completion that is -ECANCELED yet wrote into a bystander, or
+# any splat, fails the run.
+echo "=== mgfuzz, allow_wrong_process_demo=1"
+check fuzz load_module_demo modprobe modegate node_mode=0666 allow_wrong_process_demo=1
+check fuzz mgfuzz_demo "$MG_SELFTESTS/mgfuzz" -n "$(( ${FUZZ_CALLS:-1000000} / 10 ))" \
+	-p 2 -t 2 ${FUZZ_SEED:+-s "$FUZZ_SEED"}
+check fuzz unload_module_demo rmmod modegate
 checks_end
 exit $rc
