@@ -515,14 +515,10 @@ int modegate_ioc_async_submit(struct file *file, void *arg)
 
 	if (s->flags)
 		return -EINVAL;
-	if (!s->nr || s->nr > MODEGATE_ASYNC_MAX_BATCH)
-		return -EINVAL;
-	if (s->req_size < sizeof(struct modegate_async_req))
-		return -EINVAL;
-	if (s->req_size > PAGE_SIZE)
-		return -E2BIG;
-	if (!access_ok(ureqs, (size_t)s->nr * s->req_size))
-		return -EFAULT;
+	ret = modegate_check_user_array(ureqs, s->nr, s->req_size,
+					sizeof(struct modegate_async_req));
+	if (ret)
+		return ret;
 	if (!current->mm)
 		return -EINVAL;
 	kick = bitmap_zalloc(nr_cpu_ids, GFP_KERNEL);

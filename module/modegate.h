@@ -29,6 +29,7 @@
 #include <linux/percpu.h>
 #include <linux/spinlock.h>
 #include <linux/types.h>
+#include <linux/uaccess.h>
 #include <linux/uidgid.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
@@ -257,6 +258,29 @@ struct modegate_strategy {
 	s64 (*reap)(struct modegate_request *req);
 	void (*release)(struct modegate_request *req);
 };
+
+/**
+ * modegate_check_user_array() - the checks of an ioctl's array of elements
+ * @base: the caller's array.
+ * @nr: elements; 1 to MODEGATE_ASYNC_MAX_BATCH.
+ * @size: the size of an element as the caller knows it: at least
+ *	@min_size (the ABI's first version), at most a page, as openat2,
+ *	clone3 and sched_setattr bound theirs.
+ * @min_size: sizeof the element in this ABI.
+ *
+ * Return: 0, -EINVAL, -E2BIG or -EFAULT.
+ */
+static inline int modegate_check_user_array(const void __user *base, u32 nr,
+					    u32 size, size_t min_size)
+{
+	if (!nr || nr > MODEGATE_ASYNC_MAX_BATCH || size < min_size)
+		return -EINVAL;
+	if (size > PAGE_SIZE)
+		return -E2BIG;
+	if (!access_ok(base, (size_t)nr * size))
+		return -EFAULT;
+	return 0;
+}
 
 /* deliver.c: the strategies, a table indexed by MODEGATE_STRAT_*. */
 const struct modegate_strategy *modegate_strategy_get(u32 id);

@@ -269,17 +269,14 @@ int modegate_ioc_async_reap(struct file *file, void *arg)
 	struct modegate_request *req, *tmp;
 	unsigned int taken, reaped = 0;
 	LIST_HEAD(batch);
+	int ret;
 
 	if (r->flags)
 		return -EINVAL;
-	if (!r->nr || r->nr > MODEGATE_ASYNC_MAX_BATCH)
-		return -EINVAL;
-	if (r->comp_size < sizeof(struct modegate_async_completion))
-		return -EINVAL;
-	if (r->comp_size > PAGE_SIZE)
-		return -E2BIG;
-	if (!access_ok(ucomps, (size_t)r->nr * r->comp_size))
-		return -EFAULT;
+	ret = modegate_check_user_array(ucomps, r->nr, r->comp_size,
+					sizeof(struct modegate_async_completion));
+	if (ret)
+		return ret;
 
 	taken = modegate_ring_take(ctx, r->nr, &batch);
 	list_for_each_entry_safe(req, tmp, &batch, node) {

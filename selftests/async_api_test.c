@@ -253,17 +253,10 @@ TEST_F(dev, wait_interrupted_by_signal)
 static bool mg_sleeping(pid_t pid)
 {
 	char path[64], stat[256], *p;
-	int fd, n;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
+	if (mg_read_text(path, stat, sizeof(stat)) <= 0)
 		return false;
-	n = read(fd, stat, sizeof(stat) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	stat[n] = '\0';
 	p = strrchr(stat, ')');
 	return p && p[1] == ' ' && p[2] == 'S';
 }

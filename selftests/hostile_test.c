@@ -1149,19 +1149,9 @@ static long long read_ll(const char *dir, const char *file)
 static bool has_memory_controller(const char *root)
 {
 	char path[256], buf[512];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/cgroup.controllers", root);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return false;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return false;
-	buf[n] = '\0';
-	return strstr(buf, "memory") != NULL;
+	return mg_read_text(path, buf, sizeof(buf)) > 0 && strstr(buf, "memory");
 }
 
 static int write_str(const char *dir, const char *file, const char *val)

@@ -96,6 +96,21 @@ static void __attribute__((constructor)) mg_skip_unless_ready(void)
 
 #define MG_PTR(p)	((__u64)(uintptr_t)(p))
 
+/* Read a small text file (procfs, sysfs, cgroupfs) NUL-terminated: its length, or -1. */
+static inline int mg_read_text(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY), n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	return n;
+}
+
 static inline long mg_page_size(void)
 {
 	return sysconf(_SC_PAGESIZE);
