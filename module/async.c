@@ -625,14 +625,12 @@ void modegate_async_open(struct modegate_ctx *ctx)
 int modegate_async_init(void)
 {
 	/*
-	 * Per CPU, high priority: the delivery runs on the CPU the interrupt
-	 * hit -- the submitter's own for MODEGATE_CPU_ANY -- so that neither
-	 * it nor the waiter it wakes costs a cross-CPU wake-up, and at nice
-	 * -20 it preempts the task it interrupted at once.  CPU intensive: a
-	 * long run of copies does not hold up the other files' deliveries
-	 * queued behind it on that CPU.
+	 * Unbound: the delivery must not wait for the CPU the interrupt hit,
+	 * which may be monopolised by the very task it interrupted (or by a
+	 * crowd of submitting threads: a per-CPU queue fell behind eight of
+	 * them).  High priority: at nice -20 it runs as soon as a CPU is free.
 	 */
-	modegate_wq = alloc_workqueue("modegate", WQ_HIGHPRI | WQ_CPU_INTENSIVE, 0);
+	modegate_wq = alloc_workqueue("modegate", WQ_UNBOUND | WQ_HIGHPRI, 0);
 	return modegate_wq ? 0 : -ENOMEM;
 }
 
