@@ -419,15 +419,21 @@ static void fuzz_one(struct fuzz_thread *t)
 			pid_t pid = fork();
 
 			if (pid == 0) {
-				/* Or its child, pid 1 of a new pid namespace. */
+				/*
+				 * Or its grandchild, pid 2 of a new pid
+				 * namespace: pid 1 there ignores the SIGALRM
+				 * that ends a child stuck in a blocking call.
+				 */
 				if (newpid && !unshare(CLONE_NEWPID)) {
-					pid = fork();
-					if (pid > 0) {
-						waitpid(pid, NULL, 0);
-						_exit(0);
+					for (int level = 0; level < 2; level++) {
+						pid = fork();
+						if (pid > 0) {
+							waitpid(pid, NULL, 0);
+							_exit(0);
+						}
+						if (pid < 0)
+							_exit(0);
 					}
-					if (pid < 0)
-						_exit(0);
 				}
 				fuzz_child(t, fd);
 				_exit(0);
