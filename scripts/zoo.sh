@@ -132,7 +132,7 @@ run_lab() {
 	rm -rf "$d" && mkdir -p "$d/tree/scripts"
 	t0=$(date +%s)
 	echo "=== zoo: $name ($(field "$lab" Mistake)) on the $kernel kernel"
-	cp -r "$top/Kbuild" "$top/module" "$top/include" "$d/tree/"
+	cp -r "$top/Kbuild" "$top/VERSION" "$top/module" "$top/include" "$d/tree/"
 	cp "$here/build-ko.sh" "$d/tree/scripts/"
 	if ! patch -d "$d/tree" -p1 -s --no-backup-if-mismatch <"$lab" >"$d/patch.log" 2>&1; then
 		printf 'not caught\tthe patch does not apply (%s)\n' "$d/patch.log" >"$d/caught"
