@@ -495,19 +495,9 @@ TEST_F(tool, trace_shows_events_and_restores_enable)
 static int read_enable(const char *dir, char *buf, size_t len)
 {
 	char path[256];
-	ssize_t n;
-	int fd;
 
 	snprintf(path, sizeof(path), "%s/events/modegate/enable", dir);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = 0;
-	return 0;
+	return mg_read_text(path, buf, len) < 0 ? -1 : 0;
 }
 
 /* The tool traces in its own instance: the global setting never changes. */
