@@ -114,8 +114,9 @@ zoo: deps
 # one VM boot; scripts/bench-report.sh makes the table, build/bench.json and
 # the chart (build/bench.svg, .png).  Knobs, passed on only when set:
 # BENCH_ROUNDS (7), BENCH_SLAB_REQUESTS (1000000; 0 skips), BENCH_ASYNC_MS
-# (500 per async measurement), BENCH_CALLS (100000), BENCH_BYTES (32 MiB).
-BENCH_VARS := BENCH_ROUNDS BENCH_SLAB_REQUESTS BENCH_ASYNC_MS BENCH_CALLS BENCH_BYTES
+# (500 per async measurement), BENCH_CALLS (100000), BENCH_BYTES (32 MiB),
+# BENCH_ONLY (only the figures whose name contains it, e.g. async_qd32).
+BENCH_VARS := BENCH_ROUNDS BENCH_SLAB_REQUESTS BENCH_ASYNC_MS BENCH_CALLS BENCH_BYTES BENCH_ONLY
 bench: deps
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory -C bench

@@ -78,6 +78,9 @@ static const struct {
 static const unsigned int mgb_qds[] = { 1, 32, 256 };
 
 static int mgb_failed;
+static const char *mgb_only;	/* -f: only the figures whose name has this */
+static uint64_t mgb_reaps;	/* reaps in the last async measurement */
+static uint64_t mgb_reaped;	/* and the completions they took */
 static unsigned long mgb_eintr;	/* waits and submits that saw EINTR */
 
 static uint64_t now_ns(void)
@@ -100,6 +103,12 @@ static int fail(const char *what, const char *fmt, ...)
 	putchar('\n');
 	mgb_failed = 1;
 	return -1;
+}
+
+/* Is @fig one of the figures asked for (-f)? */
+static int mgb_want(const char *fig)
+{
+	return !mgb_only || strstr(fig, mgb_only);
 }
 
 static void sample(const char *fig, unsigned int round, const char *side,
@@ -168,6 +177,8 @@ static void mgb_sync_pair(struct mgb *b, const char *fig, unsigned int round,
 	int64_t ns[2] = { 0, 0 }, t;
 	unsigned int k, j, w;
 
+	if (!mgb_want(fig))
+		return;
 	for (k = 0; k < MGB_SLICES; k++) {
 		for (j = 0; j < 2; j++) {
 			w = j ^ (k & 1) ^ (round & 1);
@@ -340,6 +351,7 @@ static double mgb_async(struct mgb *b, __u32 strat, unsigned int qd, uint64_t li
 	fd = open(b->o.dev, O_RDWR | O_CLOEXEC);
 	if (fd < 0)
 		return fail(what, "open %s: %s", b->o.dev, strerror(errno));
+	mgb_reaps = 0;
 	t0 = now_ns();
 	for (nr = 0; nr < qd && submitted < total; nr++, submitted++)
 		mgb_req(b, &reqs[nr], strat, nr, submitted, 0);
@@ -349,6 +361,7 @@ static double mgb_async(struct mgb *b, __u32 strat, unsigned int qd, uint64_t li
 		n = mgb_reap(fd, comps, qd, what);
 		if (n < 0)
 			goto out;
+		mgb_reaps++;
 		now = now_ns();
 		if (budget_ns && now - t0 >= budget_ns)
 			total = submitted;	/* time is up: drain */
@@ -374,6 +387,7 @@ static double mgb_async(struct mgb *b, __u32 strat, unsigned int qd, uint64_t li
 			goto out;
 	}
 	rate = done / ((now_ns() - t0) / 1e9);
+	mgb_reaped = done;
 out:
 	close(fd);
 	return rate;
@@ -460,10 +474,19 @@ static void mgb_round_async(struct mgb *b, unsigned int round, struct mgb_lat *l
 			if (l)
 				l->n = 0;
 			snprintf(fig, sizeof(fig), "async_qd%u_%s", mgb_qds[q], mgb_strats[s].name);
+			if (!mgb_want(fig))
+				continue;
 			MGB_PAIR(fig, round, "req/s",
 				 "modegate", mgb_async(b, mgb_strats[s].id, mgb_qds[q], 0,
 						       b->o.async_ns, l, fig),
 				 "io_uring", mgb_uring(b, mgb_qds[q], b->o.async_ns, fig));
+			/* Profile: completions per wait and reap (io_uring's: QD). */
+			if (round && mgb_reaps) {
+				snprintf(fig, sizeof(fig), "async_qd%u_%s_batch", mgb_qds[q],
+					 mgb_strats[s].name);
+				sample(fig, round, "modegate",
+				       (double)mgb_reaped / mgb_reaps, "req");
+			}
 			if (!l || !l->n || !round)
 				continue;
 			snprintf(fig, sizeof(fig), "irq_reap_%s", mgb_strats[s].name);
@@ -680,9 +703,10 @@ static int usage(const char *argv0)
 {
 	fprintf(stderr,
 		"usage: %s [-r ROUNDS] [-b STORE_BYTES] [-c CALLS] [-T ASYNC_MS]\n"
-		"          [-s SLAB_REQUESTS] [-d DEVICE] [-t TMPDIR]\n"
+		"          [-s SLAB_REQUESTS] [-d DEVICE] [-t TMPDIR] [-f FIGURE]\n"
 		"Prints 'meta KEY VALUE' and 'sample FIGURE ROUND SIDE VALUE UNIT' lines;\n"
-		"round 0 is a warm-up and is not printed.\n", argv0);
+		"round 0 is a warm-up and is not printed.  -f measures only the\n"
+		"figures whose name contains FIGURE (e.g. async_qd32, store_read).\n", argv0);
 	return 2;
 }
 
@@ -705,7 +729,7 @@ int main(int argc, char **argv)
 	char fig[64];
 	int c;
 
-	while ((c = getopt(argc, argv, "r:b:c:T:s:d:t:")) != -1) {
+	while ((c = getopt(argc, argv, "r:b:c:T:s:d:t:f:")) != -1) {
 		switch (c) {
 		case 'r': b.o.rounds = strtoul(optarg, NULL, 0); break;
 		case 'b': b.o.store_bytes = strtoull(optarg, NULL, 0); break;
@@ -714,6 +738,7 @@ int main(int argc, char **argv)
 		case 's': b.o.slab_requests = strtoull(optarg, NULL, 0); break;
 		case 'd': b.o.dev = optarg; break;
 		case 't': b.o.tmpdir = optarg; break;
+		case 'f': mgb_only = optarg; break;
 		default: return usage(argv[0]);
 		}
 	}
@@ -741,11 +766,11 @@ int main(int argc, char **argv)
 			double v;
 
 			snprintf(fig, sizeof(fig), "mem_per_req_%s", mgb_strats[s].name);
-			if (!mgb_mem_per_req(&b, mgb_strats[s].id, &v, fig))
+			if (mgb_want(fig) && !mgb_mem_per_req(&b, mgb_strats[s].id, &v, fig))
 				sample(fig, round, "modegate", v, "B");
 		}
 	}
-	if (b.o.slab_requests)
+	if (b.o.slab_requests && mgb_want("slab_growth"))
 		mgb_slab_growth(&b);
 	printf("meta eintr %lu\n", mgb_eintr);
 	printf("meta done %d\n", mgb_failed);
