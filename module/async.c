@@ -28,10 +28,13 @@
  * Batched delivery
  * ----------------
  * The interrupt pushes the requests it fired onto the file's lock-free
- * list (ctx->deliver) and queues the file's one work item.  The work item
- * takes the whole list, and delivers each run of requests of one strategy
- * and one mm together: ADOPT_MM adopts the mm once per run, not once per
- * request.  Then it posts the whole run to the ring under one lock.
+ * list (ctx->deliver) and queues the file's one work item -- on the CPU
+ * the batch was submitted from, whichever CPU the interrupt hit, as blk-mq
+ * steers a completion back to its submitter (modegate_deliver_cpu()).  The
+ * work item takes the whole list, and delivers each run of requests of one
+ * strategy and one mm together: ADOPT_MM adopts the mm once per run, not
+ * once per request, and the clock is read once per run.  Then it posts
+ * everything it delivered to the ring under one lock.
  *
  * Request states
  * --------------
@@ -168,6 +171,21 @@ static void modegate_fire(struct modegate_request *req, u64 now, u32 flags)
 }
 
 /*
+ * Where a batch is delivered: on the CPU its first request was submitted
+ * from, as blk-mq steers a completion back to the submitting CPU
+ * (rq_affinity), whichever CPU the interrupt hit.  That CPU last ran the
+ * originator, so its address space is still loaded there (lazy TLB):
+ * ADOPT_MM adopts it without switching page tables, and the waiter it
+ * wakes sleeps there.  If that CPU has gone offline, here.
+ */
+static int modegate_deliver_cpu(const struct modegate_request *req)
+{
+	int cpu = req->submit_cpu;
+
+	return cpu_online(cpu) ? cpu : smp_processor_id();
+}
+
+/*
  * The simulated device interrupt.  Hard irq, on whatever task was running
  * on the line's CPU: complete every due request, re-arm for the next.  No
  * user memory of the originator is touched here.
@@ -180,6 +198,7 @@ static enum hrtimer_restart modegate_line_irq(struct hrtimer *timer)
 	unsigned int n = 0;
 	LIST_HEAD(fired);
 	u32 flags;
+	int cpu;
 
 	raw_spin_lock(&line->lock);
 	list_for_each_entry_safe(req, tmp, &line->pending, node) {
@@ -195,10 +214,14 @@ static enum hrtimer_restart modegate_line_irq(struct hrtimer *timer)
 	raw_spin_unlock(&line->lock);
 
 	if (n) {
+		/* Before the first push: a running delivery may take it at once. */
+		cpu = modegate_deliver_cpu(list_first_entry(&fired,
+							    struct modegate_request,
+							    node));
 		flags = modegate_irq_flags();
 		list_for_each_entry_safe(req, tmp, &fired, node)
 			modegate_fire(req, ktime_to_ns(now), flags);
-		queue_work(modegate_wq, &line->ctx->work);
+		queue_work_on(cpu, modegate_wq, &line->ctx->work);
 	}
 	if (next == KTIME_MAX)
 		return HRTIMER_NORESTART;
@@ -325,9 +348,18 @@ static void modegate_deliver_run(struct modegate_request *first, unsigned int nr
 {
 	struct modegate_request *req = first;
 	unsigned int i;
+	u64 now;
 
 	first->strat->deliver(first, nr);
+	/*
+	 * One clock read for the run (under TCG the clocksource is often the
+	 * HPET, whose every read is an emulated MMIO): each request that was
+	 * delivered had its data written by now.
+	 */
+	now = ktime_get_ns();
 	for (i = 0; i < nr; i++) {
+		if (req->comp.delivered_by && !req->comp.t_deliver_ns)
+			req->comp.t_deliver_ns = now;
 		trace_modegate_async_deliver(req->comp.user_data, req->comp.strategy,
 					     req->comp.delivered_by, req->comp.result);
 		trace_modegate_async_complete(req->comp.user_data, req->comp.result,
@@ -412,6 +444,7 @@ modegate_request_make(struct modegate_ctx *ctx, struct modegate_user *user,
 	req->len = r->len;
 	req->offset = r->offset;
 	req->cpu = cpu;
+	req->submit_cpu = raw_smp_processor_id();
 	req->flags = r->flags;
 	req->expires = ktime_add_ns(now, r->latency_ns);
 	req->comp.user_data = r->user_data;
@@ -429,12 +462,13 @@ modegate_request_make(struct modegate_ctx *ctx, struct modegate_user *user,
 }
 
 /*
- * One element of a submit batch: read, make, queue.  Returns -EFAULT if it
- * could not be read, else 0 with the element's own errno in *@err.
+ * One element of a submit batch, submitted at @now: read, make, queue.
+ * Returns -EFAULT if it could not be read, else 0 with the element's own
+ * errno in *@err.
  */
 static int modegate_submit_one(struct modegate_ctx *ctx, struct modegate_user *user,
-			       u8 __user *u, u32 size, unsigned long *kick,
-			       int *err)
+			       u8 __user *u, u32 size, ktime_t now,
+			       unsigned long *kick, int *err)
 {
 	struct modegate_async_req r;
 	struct modegate_request *req;
@@ -447,7 +481,7 @@ static int modegate_submit_one(struct modegate_ctx *ctx, struct modegate_user *u
 	if (*err)
 		return 0;
 	cpu = r.cpu == MODEGATE_CPU_ANY ? raw_smp_processor_id() : r.cpu;
-	req = modegate_request_make(ctx, user, &r, cpu, ktime_get());
+	req = modegate_request_make(ctx, user, &r, cpu, now);
 	if (IS_ERR(req)) {
 		*err = PTR_ERR(req);
 		return 0;
@@ -497,7 +531,8 @@ static void modegate_submit_kick(struct modegate_ctx *ctx, unsigned long *kick)
  *
  * Each request is read, validated and queued on its own, and its error
  * field written back.  A request that cannot be read (or whose error cannot
- * be written) stops the batch there.  The timers of the batch's CPUs are
+ * be written) stops the batch there.  The whole batch is submitted at one
+ * time (one clock read, its t_submit_ns), and the timers of its CPUs are
  * programmed once, at the end.
  *
  * Return: requests queued; -EFAULT if the first one could not be read;
@@ -512,6 +547,7 @@ int modegate_ioc_async_submit(struct file *file, void *arg)
 	unsigned long *kick;
 	u32 i, queued = 0;
 	int ret = 0, err;
+	ktime_t now;
 
 	if (s->flags)
 		return -EINVAL;
@@ -527,10 +563,11 @@ int modegate_ioc_async_submit(struct file *file, void *arg)
 		ret = -ENOMEM;
 		goto out;
 	}
+	now = ktime_get();
 	for (i = 0; i < s->nr; i++) {
 		u8 __user *u = ureqs + (size_t)i * s->req_size;
 
-		ret = modegate_submit_one(ctx, user, u, s->req_size, kick, &err);
+		ret = modegate_submit_one(ctx, user, u, s->req_size, now, kick, &err);
 		if (ret)
 			break;
 		queued += !err;
@@ -625,12 +662,15 @@ void modegate_async_open(struct modegate_ctx *ctx)
 int modegate_async_init(void)
 {
 	/*
-	 * Unbound: the delivery must not wait for the CPU the interrupt hit,
-	 * which may be monopolised by the very task it interrupted (or by a
-	 * crowd of submitting threads: a per-CPU queue fell behind eight of
-	 * them).  High priority: at nice -20 it runs as soon as a CPU is free.
+	 * Per CPU, high priority: each batch is delivered on the CPU it was
+	 * submitted from (modegate_deliver_cpu()), not on the one the
+	 * interrupt hit -- which may be monopolised by the very task it
+	 * interrupted -- and at nice -20 the kworker preempts the submitter's
+	 * CPU neighbours at once.  CPU intensive: a long run of copies does
+	 * not hold up the other files' deliveries queued behind it there.
 	 */
-	modegate_wq = alloc_workqueue("modegate", WQ_UNBOUND | WQ_HIGHPRI, 0);
+	modegate_wq = alloc_workqueue("modegate", MODEGATE_WQ_PERCPU | WQ_HIGHPRI |
+				      WQ_CPU_INTENSIVE, 0);
 	return modegate_wq ? 0 : -ENOMEM;
 }
 

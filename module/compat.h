@@ -77,6 +77,16 @@ static inline long modegate_pin_user_pages_remote(struct mm_struct *mm,
 #endif
 }
 
+/*
+ * A per-CPU workqueue says so from 6.17 on (WQ_PERCPU; without it, or
+ * WQ_UNBOUND, alloc_workqueue() warns: unbound becomes the default).
+ */
+#if KERNEL_VERSION(6, 17, 0) <= LINUX_VERSION_CODE
+#define MODEGATE_WQ_PERCPU	WQ_PERCPU
+#else
+#define MODEGATE_WQ_PERCPU	0
+#endif
+
 /* hrtimer_setup() replaced hrtimer_init() and ->function in 6.13. */
 static inline void
 modegate_hrtimer_setup(struct hrtimer *timer,

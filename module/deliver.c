@@ -97,13 +97,14 @@ static struct modegate_request *modegate_next(struct modegate_request *req)
  * @req: the request.
  * @by: MODEGATE_DELIVER_*.
  *
- * The pid is the global one; ring.c translates it for the reaper.
+ * The pid is the global one; ring.c translates it for the reaper.  The
+ * time is not read here: a run of deliveries is stamped once, when it
+ * ends (async.c), and the reap and the demo stamp their own.
  */
 void modegate_delivered(struct modegate_request *req, u32 by)
 {
 	req->comp.delivered_by = by;
 	req->comp.deliver_pid = task_pid_nr(current);
-	req->comp.t_deliver_ns = ktime_get_ns();
 }
 
 /*
@@ -439,6 +440,7 @@ static s64 modegate_buffered_reap(struct modegate_request *req)
 	if (left == req->kbuf.len)
 		return -EFAULT;
 	modegate_delivered(req, MODEGATE_DELIVER_ORIGINATOR);
+	req->comp.t_deliver_ns = ktime_get_ns();
 	return req->kbuf.len - left;
 }
 
@@ -493,6 +495,7 @@ static void modegate_naive_irq(struct modegate_request *req)
 		return;
 	req->comp.ctx_flags |= MODEGATE_CTX_WRONG_PROCESS;
 	modegate_delivered(req, MODEGATE_DELIVER_BYSTANDER);
+	req->comp.t_deliver_ns = ktime_get_ns();
 }
 
 static void modegate_naive_deliver(struct modegate_request *first, unsigned int nr)

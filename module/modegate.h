@@ -188,6 +188,7 @@ struct modegate_ctx {
  * @len: bytes requested.
  * @state: &enum modegate_req_state.
  * @cpu: CPU of the interrupt.
+ * @submit_cpu: CPU the submit ran on, where the delivery is steered.
  * @flags: MODEGATE_REQ_* bits.
  * @for_originator: completed, the copy left to the originator's reap.
  * @pin: PIN: the pages pinned at submit.
@@ -216,6 +217,7 @@ struct modegate_request {
 	u32 len;
 	atomic_t state;
 	int cpu;
+	int submit_cpu;
 	u16 flags;
 	bool for_originator;
 	union {
@@ -243,7 +245,9 @@ struct modegate_request {
  *	not sleep and must not touch the originator's memory.  Optional.
  * @deliver: in the ctx's work item, for a run of requests of this strategy
  *	and one mm (@nr of them, linked by @lnode from @first): sets each
- *	comp.result.  May set @for_originator to leave the copy to the reap.
+ *	comp.result, and modegate_delivered() for each it wrote (the run is
+ *	stamped with the time once it ends).  May set @for_originator to
+ *	leave the copy to the reap.
  * @reap: in the reaper's context, for a request left for the originator;
  *	returns the result.  Required with @for_originator.
  * @release: drops what @prepare or @deliver still hold.  Optional; called

@@ -327,9 +327,12 @@ struct modegate_async_submit {
  *	kworker never is from a child pid namespace).
  * @origin_tgid: process id that submitted the request, in the reaper's pid
  *	namespace at reap time (0 if not visible there).
- * @t_submit_ns: CLOCK_MONOTONIC at submit.
+ * @t_submit_ns: CLOCK_MONOTONIC at submit (read once per
+ *	%MODEGATE_IOC_ASYNC_SUBMIT call, as it begins: a batch shares it).
  * @t_irq_ns: CLOCK_MONOTONIC when the interrupt fired (0 if it did not).
- * @t_deliver_ns: CLOCK_MONOTONIC when the data was written (0 if not).
+ * @t_deliver_ns: CLOCK_MONOTONIC once the data was written (0 if not): a
+ *	run of requests the kworker delivers together is stamped once, as
+ *	it ends.
  */
 struct modegate_async_completion {
 	__u64 user_data;
