@@ -9,6 +9,7 @@
 #   make fuzz       trinity and mgfuzz on the debug kernel
 #   make stress     the async lifecycle races for a set time on the debug kernel
 #   make bench      modegate vs tmpfs, the ENOTTY floor and io_uring (VM)
+#   make profile    where the time of one figure goes (perf in the VM)
 #   make zoo        classic driver mistakes (labs/), each caught live; tally line
 #   make matrix     the check job on Debian 6.1, 6.12, 6.12-rt and sid kernels
 #   make lint       checkpatch --strict, sparse C=2, W=1, shellcheck
@@ -128,6 +129,20 @@ bench: deps
 	bash scripts/bench-report.sh build/vm-bench/output build build/bench-vm.log || rc=1; \
 	exit $$rc
 
+# Where the time goes: perf (linux-perf) in the VM samples every CPU while
+# mgbench runs modegate's side of PROFILE (a figure name, or part of one:
+# async_qd32_adopt_mm, store_read_64k, info_ioctl); the folded call chains
+# go to the terminal and build/profile.txt.  Not part of check or CI.
+PROFILE ?= async_qd32_adopt_mm
+profile:
+	@bash scripts/deps.sh linux-perf
+	@$(MAKE) --no-print-directory all
+	@$(MAKE) --no-print-directory -C bench
+	@mkdir -p build
+	@MG_EXTRA_BINS="$(CURDIR)/bench/mgbench $$(command -v perf)" VM_TIMEOUT=$${VM_TIMEOUT:-900} \
+	VM_APPEND="PROFILE=$(PROFILE) $(VM_APPEND)" bash scripts/vm.sh profile; rc=$$?; \
+	cp build/vm-profile/output build/profile.txt 2>/dev/null && cat build/profile.txt; exit $$rc
+
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@bash scripts/vm.sh demo; rc=$$?; \
@@ -208,5 +223,5 @@ clean:
 	$(MAKE) -C bench clean
 	rm -rf build
 
-.PHONY: all module tool selftests deps shellcheck check check-debug fuzz stress zoo bench demo lint load unload clean \
+.PHONY: all module tool selftests deps shellcheck check check-debug fuzz stress zoo bench profile demo lint load unload clean \
 	install install-module install-tool install-data uninstall package

@@ -79,6 +79,7 @@ static const unsigned int mgb_qds[] = { 1, 32, 256 };
 
 static int mgb_failed;
 static const char *mgb_only;	/* -f: only the figures whose name has this */
+static int mgb_no_anchor;	/* -m: modegate's side only (make profile) */
 static uint64_t mgb_reaps;	/* reaps in the last async measurement */
 static uint64_t mgb_reaped;	/* and the completions they took */
 static unsigned long mgb_eintr;	/* waits and submits that saw EINTR */
@@ -182,13 +183,15 @@ static void mgb_sync_pair(struct mgb *b, const char *fig, unsigned int round,
 	for (k = 0; k < MGB_SLICES; k++) {
 		for (j = 0; j < 2; j++) {
 			w = j ^ (k & 1) ^ (round & 1);
+			if (mgb_no_anchor && w)
+				continue;
 			t = mgb_sync_run(b, side[w], per, fig);
 			if (t < 0)
 				return;
 			ns[w] += t;
 		}
 	}
-	for (w = 0; round && w < 2; w++) {
+	for (w = 0; round && w < 2u - !!mgb_no_anchor; w++) {
 		double n = (double)per * MGB_SLICES;
 
 		if (rate)
@@ -212,7 +215,8 @@ static void mgb_sync_pair(struct mgb *b, const char *fig, unsigned int round,
 		}								\
 		if (va_ >= 0 && vb_ >= 0 && (round)) {				\
 			sample(fig, round, side_a, va_, unit);			\
-			sample(fig, round, side_b, vb_, unit);			\
+			if (!mgb_no_anchor)					\
+				sample(fig, round, side_b, vb_, unit);		\
 		}								\
 	} while (0)
 
@@ -404,6 +408,8 @@ static double mgb_uring(struct mgb *b, unsigned int qd, uint64_t budget_ns, cons
 	unsigned int head, n;
 	int r;
 
+	if (mgb_no_anchor)
+		return 0;
 	r = io_uring_queue_init(qd, &ring, 0);
 	if (r)
 		return fail(what, "io_uring_queue_init(%u): %s", qd, strerror(-r));
@@ -703,10 +709,11 @@ static int usage(const char *argv0)
 {
 	fprintf(stderr,
 		"usage: %s [-r ROUNDS] [-b STORE_BYTES] [-c CALLS] [-T ASYNC_MS]\n"
-		"          [-s SLAB_REQUESTS] [-d DEVICE] [-t TMPDIR] [-f FIGURE]\n"
+		"          [-s SLAB_REQUESTS] [-d DEVICE] [-t TMPDIR] [-f FIGURE] [-m]\n"
 		"Prints 'meta KEY VALUE' and 'sample FIGURE ROUND SIDE VALUE UNIT' lines;\n"
 		"round 0 is a warm-up and is not printed.  -f measures only the\n"
-		"figures whose name contains FIGURE (e.g. async_qd32, store_read).\n", argv0);
+		"figures whose name contains FIGURE (e.g. async_qd32, store_read);\n"
+		"-m measures modegate's side only, for a profile (make profile).\n", argv0);
 	return 2;
 }
 
@@ -729,7 +736,7 @@ int main(int argc, char **argv)
 	char fig[64];
 	int c;
 
-	while ((c = getopt(argc, argv, "r:b:c:T:s:d:t:f:")) != -1) {
+	while ((c = getopt(argc, argv, "r:b:c:T:s:d:t:f:m")) != -1) {
 		switch (c) {
 		case 'r': b.o.rounds = strtoul(optarg, NULL, 0); break;
 		case 'b': b.o.store_bytes = strtoull(optarg, NULL, 0); break;
@@ -739,6 +746,7 @@ int main(int argc, char **argv)
 		case 'd': b.o.dev = optarg; break;
 		case 't': b.o.tmpdir = optarg; break;
 		case 'f': mgb_only = optarg; break;
+		case 'm': mgb_no_anchor = 1; break;
 		default: return usage(argv[0]);
 		}
 	}
