@@ -684,7 +684,8 @@ static int mgb_setup(struct mgb *b)
 	b->null = open("/dev/null", O_RDONLY | O_CLOEXEC);
 	if (b->null < 0)
 		return fail("setup", "open /dev/null: %s", strerror(errno));
-	if (mgb_fill(b, b->dev, "setup") || mgb_fill(b, b->tmp, "setup"))
+	if (mgb_fill(b, b->dev, "setup") ||
+	    (!mgb_no_anchor && mgb_fill(b, b->tmp, "setup")))
 		return -1;
 	return 0;
 }
