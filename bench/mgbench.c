@@ -704,6 +704,8 @@ static void mgb_meta(struct mgb *b)
 	printf("meta async_ms %llu\n", (unsigned long long)b->o.async_ns / 1000000);
 	printf("meta mem_requests %u\n", MGB_MEM_REQS);
 	printf("meta slab_requests %llu\n", (unsigned long long)b->o.slab_requests);
+	if (mgb_only)
+		printf("meta only %s\n", mgb_only);
 }
 
 static int usage(const char *argv0)

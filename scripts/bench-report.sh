@@ -71,6 +71,11 @@ figures() {
 		echo "submit_irq_$s|profile: submit to interrupt p50, ${s^^} QD 1|submit_irq_$s|p50|-|us|-|-"
 		echo "irq_deliver_$s|profile: interrupt to delivery p50, ${s^^} QD 1|irq_deliver_$s|p50|-|us|-|-"
 	done
+	for q in 32 256; do
+		for s in $strats; do
+			echo "async_qd${q}_${s}_batch|profile: completions per reap, ${s^^} QD $q|async_qd${q}_${s}_batch|modegate|-|req|-|-"
+		done
+	done
 }
 
 host_cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
@@ -137,8 +142,11 @@ $1 == "error" { errors = errors "\n  " $0 }
 END {
 	printf "modegate bench: kernel %s in a VM (%s), %s vCPUs; host: %s, %s CPUs, load average %s\n",
 		meta["kernel"], accel, meta["cpus"], host_cpu, host_cpus, host_load
-	printf "%s rounds, alternating the sides; median of the per-round ratios judged against each goal\n\n",
+	printf "%s rounds, alternating the sides; median of the per-round ratios judged against each goal\n",
 		meta["rounds"]
+	if (meta["only"] != "")
+		printf "only the figures whose name contains \"%s\" (BENCH_ONLY)\n", meta["only"]
+	printf "\n"
 	printf "| figure | modegate | anchor | ratio or value: min / median / max | goal | verdict |\n"
 	printf "|---|---|---|---|---|---|\n"
 	printf "{\n  \"machine\": {\"kernel\": \"%s\", \"accel\": \"%s\", \"vcpus\": %d, \"host_cpu\": \"%s\", \"host_cpus\": %d, \"host_load\": \"%s\"},\n",
@@ -164,6 +172,8 @@ END {
 				a[n] = x[n]
 		}
 		u = anchor[i] != "-" ? "x" : unit[i]
+		if (!n && meta["only"] != "" && index(fig[i], meta["only"]) == 0)
+			continue	# not asked for (BENCH_ONLY)
 		if (!n && key[i] ~ /^slab_growth/ && meta["slab_requests"] == "0") {
 			printf "| %s | skipped (BENCH_SLAB_REQUESTS=0) | | | %s | n/a |\n", label[i], goaltext(goal[i], u)
 			continue
