@@ -30,7 +30,8 @@
  * The interrupt pushes the requests it fired onto the file's lock-free
  * list (ctx->deliver) and queues the file's one work item -- on the CPU
  * the batch was submitted from, whichever CPU the interrupt hit, as blk-mq
- * steers a completion back to its submitter (modegate_deliver_cpu()).  The
+ * steers a completion back to its submitter (modegate_deliver_cpu(): a
+ * hint, which a delivery already queued or running overrides).  The
  * work item takes the whole list, and delivers each run of requests of one
  * strategy and one mm together: ADOPT_MM adopts the mm once per run, not
  * once per request, and the clock is read once per run.  Then it posts
@@ -81,6 +82,7 @@
 #include <linux/overflow.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched.h>
+#include <linux/sched/isolation.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
@@ -171,18 +173,26 @@ static void modegate_fire(struct modegate_request *req, u64 now, u32 flags)
 }
 
 /*
- * Where a batch is delivered: on the CPU its first request was submitted
- * from, as blk-mq steers a completion back to the submitting CPU
- * (rq_affinity), whichever CPU the interrupt hit.  That CPU last ran the
- * originator, so its address space is still loaded there (lazy TLB):
- * ADOPT_MM adopts it without switching page tables, and the waiter it
- * wakes sleeps there.  If that CPU has gone offline, here.
+ * Where a batch should be delivered: on the CPU its first request was
+ * submitted from, as blk-mq steers a completion back to the submitting CPU
+ * (rq_affinity), whichever CPU the interrupt hit.  The submitter ran there
+ * last, so its address space is most likely still loaded there (lazy TLB):
+ * ADOPT_MM adopts it without switching page tables, and a waiter that slept
+ * there is woken without an IPI.
+ *
+ * A hint, as rq_affinity is: the file has one work item, so a batch that
+ * fires while a delivery is queued or running joins it, wherever it is.
+ * A CPU isolated from kernel work (isolcpus, nohz_full: not housekeeping
+ * for HK_TYPE_WQ) or offline is not chosen: WORK_CPU_UNBOUND then lets the
+ * workqueue pick this CPU, or a housekeeping one if this is isolated too.
  */
 static int modegate_deliver_cpu(const struct modegate_request *req)
 {
 	int cpu = req->submit_cpu;
 
-	return cpu_online(cpu) ? cpu : smp_processor_id();
+	if (cpu_online(cpu) && housekeeping_cpu(cpu, HK_TYPE_WQ))
+		return cpu;
+	return WORK_CPU_UNBOUND;
 }
 
 /*
@@ -662,12 +672,15 @@ void modegate_async_open(struct modegate_ctx *ctx)
 int modegate_async_init(void)
 {
 	/*
-	 * Per CPU, high priority: each batch is delivered on the CPU it was
-	 * submitted from (modegate_deliver_cpu()), not on the one the
-	 * interrupt hit -- which may be monopolised by the very task it
-	 * interrupted -- and at nice -20 the kworker preempts the submitter's
-	 * CPU neighbours at once.  CPU intensive: a long run of copies does
-	 * not hold up the other files' deliveries queued behind it there.
+	 * Per CPU, high priority: a batch is delivered on the CPU it was
+	 * submitted from when the file's work is idle (modegate_deliver_cpu()),
+	 * not on the one the interrupt hit -- which may be monopolised by the
+	 * very task it interrupted.  At nice -20 the kworker gets the CPU
+	 * ahead of ordinary tasks there (not ahead of real-time ones: a
+	 * real-time task spinning on the submit CPU holds the file's
+	 * deliveries back, as it would kblockd's).  CPU intensive: a long run
+	 * of copies does not hold up the other files' deliveries queued behind
+	 * it there.
 	 */
 	modegate_wq = alloc_workqueue("modegate", MODEGATE_WQ_PERCPU | WQ_HIGHPRI |
 				      WQ_CPU_INTENSIVE, 0);

@@ -150,7 +150,8 @@ struct pid_namespace;
  * @deliver: fired requests waiting for @work, newest first.
  * @work: delivers @deliver, in the modegate workqueue.
  * @lines: per CPU, the simulated interrupt line (allocated on first use).
- * @ref: one for the file, one per request, one while @work is queued.
+ * @ref: one for the file, one per request (release flushes @work, which
+ *	holds none).
  * @all: on the list of every ctx (ctx.c).
  */
 struct modegate_ctx {
@@ -188,7 +189,7 @@ struct modegate_ctx {
  * @len: bytes requested.
  * @state: &enum modegate_req_state.
  * @cpu: CPU of the interrupt.
- * @submit_cpu: CPU the submit ran on, where the delivery is steered.
+ * @submit_cpu: CPU the submit ran on, where the delivery is steered (a hint).
  * @flags: MODEGATE_REQ_* bits.
  * @for_originator: completed, the copy left to the originator's reap.
  * @pin: PIN: the pages pinned at submit.

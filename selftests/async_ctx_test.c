@@ -164,14 +164,17 @@ static int mg_cpus_allowed(pid_t pid, char list[32])
  * The interrupt fires on the CPU the request names, on whatever runs there
  * (here a spinning process); the delivery is steered back to the CPU the
  * submit ran on, where the originator's mm is still loaded: its kworker is
- * one bound to that CPU, whichever CPU the submitter is on.
+ * one bound to that CPU, whichever CPU the submitter is on.  The steering
+ * is a hint that a delivery already queued or running overrides (one work
+ * item per file), so each request goes through a file of its own, whose
+ * work has never run: closing the previous one waited for its delivery.
  */
 TEST_F(ctx, delivery_runs_on_the_submitting_cpu)
 {
 	static const __u32 strats[] = { MODEGATE_STRAT_ADOPT_MM, MODEGATE_STRAT_PIN };
 	struct mg_shared *sh = mg_shared_map();
 	struct modegate_async_completion c;
-	int i, submit_cpu, irq_cpu;
+	int i, fd, submit_cpu, irq_cpu;
 	char allowed[32], want[16];
 	pid_t pid;
 
@@ -186,10 +189,13 @@ TEST_F(ctx, delivery_runs_on_the_submitting_cpu)
 		submit_cpu = i % 2 ? IRQ_CPU : 0;
 		irq_cpu = i % 2 ? 0 : IRQ_CPU;
 		ASSERT_EQ(0, mg_pin_cpu(submit_cpu));
+		fd = open(MG_DEV, O_RDWR);
+		ASSERT_LE(0, fd);
 		r = mg_req(strats[i / 2 % 2], self->buf, 64, i, (i % 4) * 100 * MG_USEC,
 			   irq_cpu, i);
-		ASSERT_EQ(1, mg_submit(self->fd, &r, 1));
-		ASSERT_EQ(1, mg_collect(self->fd, &c, 1));
+		ASSERT_EQ(1, mg_submit(fd, &r, 1));
+		ASSERT_EQ(1, mg_collect(fd, &c, 1));
+		ASSERT_EQ(0, close(fd));
 		ASSERT_EQ(64, c.result);
 		ASSERT_EQ(irq_cpu, c.irq_cpu);
 		ASSERT_LT(0, c.deliver_pid);

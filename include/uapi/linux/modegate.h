@@ -228,7 +228,8 @@ struct modegate_va_translate {
  * @offset: store offset to read from; bytes beyond the store's used length
  *	read as zero-length (the result is the bytes actually available).
  * @user_data: echoed in the completion.
- * @latency_ns: simulated device latency before the "interrupt"; at most
+ * @latency_ns: simulated device latency before the "interrupt", counted
+ *	from &modegate_async_completion.t_submit_ns; at most
  *	&modegate_info.max_latency_ns.
  * @strategy: MODEGATE_STRAT_*.
  * @cpu: CPU the interrupt fires on, or %MODEGATE_CPU_ANY.
