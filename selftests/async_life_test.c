@@ -242,11 +242,15 @@ TEST_F_TIMEOUT(life, exec_after_submit, 180)
  * The buffer is unmapped after submit.  ADOPT_MM and REMOTE fault cleanly
  * (-EFAULT) when they come after the munmap; BUFFERED's copy at reap always
  * does.  PIN writes the pages it pinned, which no longer belong to any
- * mapping: a new mapping at the same address receives nothing.
+ * mapping: a new mapping at the same address receives nothing.  An unmap
+ * that lands in the middle of an ADOPT_MM or REMOTE copy ends it there,
+ * and the result is the bytes written before it, as the uapi says (seen
+ * under TCG, which copies a byte at a time and takes the unmap's TLB
+ * shootdown between two bytes).
  */
 TEST_F_TIMEOUT(life, munmap_after_submit, 120)
 {
-	int it, efault[MODEGATE_STRAT_MAX + 1] = { 0 };
+	int it, efault[MODEGATE_STRAT_MAX + 1] = { 0 }, partial = 0;
 
 	for (it = 0; it < ITERATIONS; it++) {
 		struct modegate_async_completion c[MG_NR_DELIVERING];
@@ -277,14 +281,17 @@ TEST_F_TIMEOUT(life, munmap_after_submit, 120)
 				ASSERT_EQ(MODEGATE_DELIVER_NONE, c[i].delivered_by);
 			} else {
 				ASSERT_NE(MODEGATE_STRAT_BUFFERED, c[i].strategy);
-				ASSERT_EQ(200, c[i].result);
+				ASSERT_LT(0, c[i].result);
+				ASSERT_GE(200, c[i].result);
+				ASSERT_NE(MODEGATE_DELIVER_NONE, c[i].delivered_by);
+				partial += c[i].result < 200;
 			}
 		}
 		ASSERT_TRUE(mg_all(b + self->page, 0, self->page));
 		ASSERT_EQ(0, munmap(b + self->page, self->page));
 	}
-	TH_LOG("-EFAULT: ADOPT_MM %d, REMOTE %d, BUFFERED %d of %d each",
-	       efault[1], efault[3], efault[4], ITERATIONS);
+	TH_LOG("-EFAULT: ADOPT_MM %d, REMOTE %d, BUFFERED %d of %d each; %d partial",
+	       efault[1], efault[3], efault[4], ITERATIONS, partial);
 	ASSERT_EQ(ITERATIONS, efault[MODEGATE_STRAT_BUFFERED]);
 	ASSERT_LT(0, efault[MODEGATE_STRAT_ADOPT_MM]);
 	ASSERT_LT(0, efault[MODEGATE_STRAT_REMOTE]);
