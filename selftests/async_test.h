@@ -428,4 +428,38 @@ static inline __u32 mg_expected_by(__u32 strategy)
 	return MODEGATE_DELIVER_NONE;
 }
 
+/*
+ * The exec cases: a process with requests pending into MG_EXEC_VA execs
+ * mgexec (mgexec.c), which maps the same addresses again and talks to the
+ * test over MG_EXEC_TX and MG_EXEC_RX.
+ */
+#define MG_EXEC_VA		((void *)0x5b5b00000000UL)
+#define MG_EXEC_LEN(page)	(MG_NR_DELIVERING * (page))
+#define MG_EXEC_TX		100	/* mgexec -> test */
+#define MG_EXEC_RX		101	/* test -> mgexec */
+#define MG_EXEC_MAGIC		0x6d676578U
+
+/* What mgexec sends first. */
+struct mg_exec_hello {
+	uint32_t magic;		/* MG_EXEC_MAGIC */
+	uint32_t pad;
+	uint64_t t_start_ns;	/* CLOCK_MONOTONIC as it began */
+};
+
+/* mgexec's path (next to the running program) in @path: 0, or -1. */
+static inline int mg_exec_path(char *path, size_t size)
+{
+	ssize_t n = readlink("/proc/self/exe", path, size);
+	char *slash;
+
+	if (n <= 0 || (size_t)n >= size)
+		return -1;
+	path[n] = 0;
+	slash = strrchr(path, '/');
+	if (!slash || (size_t)(slash - path) + sizeof("/mgexec") > size)
+		return -1;
+	strcpy(slash + 1, "mgexec");
+	return access(path, X_OK);
+}
+
 #endif /* _MODEGATE_ASYNC_TEST_H */
