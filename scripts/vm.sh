@@ -10,7 +10,9 @@
 # /boot/vmlinuz-$KVER), KO (module, default ./modegate.ko), KVM (auto|0|1),
 # VM_TIMEOUT (seconds), VM_CPUS, VM_MEM, VM_OUT (log directory),
 # VM_APPEND (extra kernel arguments), MODEGATE_TESTS (subset of programs),
-# MG_EXTRA_BINS (more programs for the VM), and
+# MG_EXTRA_BINS (more programs for the VM), VM_MONITOR (a path: qemu's
+# monitor on that unix socket, to look at a guest that hangs: "info cpus",
+# "sendkey alt-sysrq-l"), and
 #   VM_KERNEL=debug  boot the debug kernel of scripts/debug/ instead (built
 #                    once and cached; the module is built against it in
 #                    build/ko-debug; logs in build/vm-debug-JOB)
@@ -78,6 +80,7 @@ qemu_run() { # qemu_run ACCEL CPU JOBLOGDIR TIMEOUT
 		-chardev "file,id=con,path=$d/console.log" -serial chardev:con \
 		-chardev "file,id=ver,path=$d/verdict.log" -serial chardev:ver \
 		-chardev "file,id=out,path=$d/output.log" -serial chardev:out \
+		${VM_MONITOR:+-monitor "unix:$VM_MONITOR,server,nowait"} \
 		</dev/null
 }
 

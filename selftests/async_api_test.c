@@ -273,7 +273,7 @@ TEST_F(dev, wait_restarts_after_a_stop_and_continue)
 	char c;
 
 	ASSERT_EQ(0, pipe(ready));
-	pid = fork();
+	pid = mg_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		c = 'r';

@@ -42,7 +42,7 @@ static struct mg_shared *mg_shared_map(void)
 /* A child that spins in user mode on IRQ_CPU until told to stop. */
 static pid_t mg_spinner(struct mg_shared *sh)
 {
-	pid_t pid = fork();
+	pid_t pid = mg_fork();
 
 	if (pid)
 		return pid;
@@ -344,7 +344,7 @@ static pid_t mg_bystander_child(struct mg_shared *sh)
 {
 	volatile uint64_t *va;
 	uint64_t last = 0;
-	pid_t pid = fork();
+	pid_t pid = mg_fork();
 	int fd;
 
 	if (pid)

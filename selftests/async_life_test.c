@@ -61,7 +61,7 @@ static uint64_t mg_gone_update(uint64_t gone_ns, uint64_t sample_ns)
 static uint64_t mg_fork_cost(void)
 {
 	uint64_t t0 = mg_now();
-	pid_t pid = fork();
+	pid_t pid = mg_fork();
 
 	if (pid == 0)
 		_exit(0);
@@ -149,7 +149,7 @@ TEST_F_TIMEOUT(life, originator_exits_with_requests_pending, 300)
 		pid_t pid;
 
 		ASSERT_EQ(0, pipe(p));
-		pid = fork();
+		pid = mg_fork();
 		ASSERT_LE(0, pid);
 		if (pid == 0) {
 			struct modegate_async_req r[MG_NR_DELIVERING];
@@ -186,7 +186,7 @@ TEST_F_TIMEOUT(life, originator_exits_with_its_own_file, 300)
 	int it;
 
 	for (it = 0; it < ITERATIONS; it++) {
-		pid_t pid = fork();
+		pid_t pid = mg_fork();
 
 		ASSERT_LE(0, pid);
 		if (pid == 0) {
@@ -233,9 +233,10 @@ TEST_F_TIMEOUT(life, exec_after_submit, 300)
 		char m = 0;
 		pid_t pid;
 
-		ASSERT_EQ(0, pipe(tx));
-		ASSERT_EQ(0, pipe(rx));
-		pid = fork();
+		/* Only the dup2()s reach mgexec: it sees EOF when we are gone. */
+		ASSERT_EQ(0, pipe2(tx, O_CLOEXEC));
+		ASSERT_EQ(0, pipe2(rx, O_CLOEXEC));
+		pid = mg_fork();
 		ASSERT_LE(0, pid);
 		if (pid == 0) {
 			struct modegate_async_req r[MG_NR_DELIVERING];
@@ -383,7 +384,7 @@ TEST_F_TIMEOUT(life, fork_after_submit, 300)
 		ASSERT_EQ(MG_NR_DELIVERING,
 			  mg_submit_each(self->fd, b, self->page, 128, it,
 					 base + (it % 8) * MG_MSEC, self->ncpu, r));
-		pid = fork();
+		pid = mg_fork();
 		t_fork = mg_now();
 		ASSERT_LE(0, pid);
 		if (pid == 0) {
@@ -516,7 +517,7 @@ TEST_F_TIMEOUT(life, fd_passed_over_scm_rights, 300)
 	pid_t pid;
 
 	ASSERT_EQ(0, socketpair(AF_UNIX, SOCK_STREAM, 0, sv));
-	pid = fork();	/* before any buffer or file of the loop exists */
+	pid = mg_fork();	/* before any buffer or file of the loop exists */
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		close(sv[0]);
@@ -741,7 +742,7 @@ TEST_F_TIMEOUT(life, waiter_wakes_when_buffered_originator_exits, 300)
 
 		ASSERT_EQ(0, pipe(posted));
 		ASSERT_EQ(0, pipe(go));
-		pid = fork();
+		pid = mg_fork();
 		ASSERT_LE(0, pid);
 		if (pid == 0) {
 			struct modegate_async_req r;

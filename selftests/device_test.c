@@ -45,7 +45,7 @@ TEST(unprivileged_open_refused_by_default_mode)
 	int status;
 
 	ASSERT_EQ(0, mg_ensure_default());
-	pid = fork();
+	pid = mg_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		if (setgid(65534) || setuid(65534))

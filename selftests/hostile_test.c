@@ -182,7 +182,7 @@ static pid_t by_start(struct by_shared *sh, int memfd, int regfd, uid_t uid,
 		      bool exec_after)
 {
 	char *argv[] = { "/proc/self/exe", AFTER_EXEC, NULL };
-	pid_t pid = fork();
+	pid_t pid = mg_fork();
 
 	if (pid)
 		return pid;
@@ -537,7 +537,7 @@ TEST_F_TIMEOUT(hostile, child_pid_namespace_sees_no_host_task, 120)
 	if (access("/proc/self/ns/pid", F_OK))
 		SKIP(return, "the kernel has no pid namespaces (CONFIG_PID_NS)");
 	ASSERT_NE(NULL, sh);
-	pid = fork();
+	pid = mg_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		prctl(PR_SET_NAME, NS_SECRET);
@@ -552,7 +552,7 @@ TEST_F_TIMEOUT(hostile, child_pid_namespace_sees_no_host_task, 120)
 	self->kids[0] = pid;
 	ASSERT_EQ(0, mg_wait_flag(&sh->spinner_ready));
 
-	pid = fork();
+	pid = mg_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		pid_t g;
@@ -560,7 +560,7 @@ TEST_F_TIMEOUT(hostile, child_pid_namespace_sees_no_host_task, 120)
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (unshare(CLONE_NEWPID))
 			_exit(20);
-		g = fork();
+		g = fork();	/* pid 1 of the new namespace: its parent is not visible */
 		if (g == 0) {
 			prctl(PR_SET_PDEATHSIG, SIGKILL);
 			_exit(ns_submitter(sh, self->fd));
@@ -710,7 +710,7 @@ static int stall_child(struct stall_shared *sh, int up, int down)
 /* rmmod in a child, bounded: 0, -errno, or -ETIME while still waiting. */
 static int unload_bounded(pid_t *pidp, int ms)
 {
-	pid_t pid = fork();
+	pid_t pid = mg_fork();
 	int ret;
 
 	if (pid == 0)
@@ -746,7 +746,7 @@ TEST_F_TIMEOUT(hostile, stalled_deliveries_hold_up_no_one, 150)
 	ASSERT_NE(NULL, b);
 	ASSERT_EQ(0, pipe(up));
 	ASSERT_EQ(0, pipe(down));
-	pid = fork();
+	pid = mg_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		prctl(PR_SET_PDEATHSIG, SIGKILL);
@@ -1020,7 +1020,7 @@ static pid_t user_child(const struct user_job *j, int up, int down)
 	struct modegate_async_completion c;
 	int fds[16], i, n;
 	uint8_t *buf;
-	pid_t pid = fork();
+	pid_t pid = mg_fork();
 
 	if (pid)
 		return pid;
@@ -1212,7 +1212,7 @@ TEST_F_TIMEOUT(hostile, buffered_bytes_are_charged_to_the_submitters_memcg, 60)
 
 	ASSERT_EQ(0, pipe(up));
 	ASSERT_EQ(0, pipe(down));
-	pid = fork();
+	pid = mg_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		struct modegate_async_req r[MEMCG_REQS];
@@ -1337,7 +1337,7 @@ static int effective_sys_admin(bool on)
 static pid_t va_child(int fd, const void *p, bool drop, int out)
 {
 	struct modegate_va_page pg;
-	pid_t pid = fork();
+	pid_t pid = mg_fork();
 
 	if (pid)
 		return pid;

@@ -87,14 +87,33 @@ static void __attribute__((constructor)) mg_skip_unless_ready(void)
 #endif /* MG_KSFT_TEST */
 
 /* ---- Helpers for the data path and ABI tests (store, probe, va, abi). ---- */
+#include <signal.h>
 #include <stdint.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 
 /* Addresses that are never user memory on x86-64. */
 #define MG_KADDR_DIRECT_MAP	0xffff888000000000ULL	/* start of the direct map */
 #define MG_KADDR_TEXT		0xffffffff81000000ULL	/* default kernel text */
 
 #define MG_PTR(p)	((__u64)(uintptr_t)(p))
+
+/*
+ * fork() for a test's children: a child dies with the test process.  A
+ * failed assertion ends the test at once; a child it left blocked on a
+ * pipe would hold the runner's output pipe open (children inherit it), and
+ * the runner would wait on it for good -- no test timeout fires, because
+ * the harness already ended.
+ */
+static inline pid_t mg_fork(void)
+{
+	pid_t parent = getpid();
+	pid_t pid = fork();
+
+	if (pid == 0 && (prctl(PR_SET_PDEATHSIG, SIGKILL) || getppid() != parent))
+		_exit(99);
+	return pid;
+}
 
 /* Read a small text file (procfs, sysfs, cgroupfs) NUL-terminated: its length, or -1. */
 static inline int mg_read_text(const char *path, char *buf, size_t size)

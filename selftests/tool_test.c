@@ -53,7 +53,7 @@ static int run_tool(struct run *r, char *const argv[], uid_t uid)
 	r->status = -1;
 	if (pipe(out) || pipe(err))
 		return -1;
-	pid = fork();
+	pid = mg_fork();
 	if (pid < 0)
 		return -1;
 	if (pid == 0) {
@@ -511,7 +511,7 @@ TEST_F(tool, trace_uses_a_private_instance_removed_on_sigint)
 	if (read_enable("/sys/kernel/tracing", before, sizeof(before)))
 		SKIP(return, "no tracefs events for modegate");
 	ASSERT_EQ(0, pipe(p));
-	pid = fork();
+	pid = mg_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		dup2(p[1], 1);

@@ -158,7 +158,7 @@ static int run_second_opener(struct __test_metadata *_metadata, bool expect_firs
 
 	if (pipe(p))
 		return -2;
-	pid = fork();
+	pid = mg_fork();
 	if (pid < 0)
 		return -2;
 	if (pid == 0) {

@@ -242,7 +242,7 @@ TEST_F(va, fork_shares_pages_until_a_write_breaks_cow)
 	ASSERT_EQ(P_PRESENT | P_WRITABLE, before.flags & (P_PRESENT | P_WRITABLE));
 	ASSERT_EQ(0, pipe(up));
 	ASSERT_EQ(0, pipe(down));
-	pid = fork();
+	pid = mg_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0)
 		cow_child(self->fd, p, up[1], down[0]);
@@ -291,7 +291,7 @@ TEST_F(va, frames_are_decided_by_the_openers_credentials)
 	ASSERT_EQ(0, pipe(pfd));
 	/* The node is 0600: open it to the child for a moment. */
 	ASSERT_EQ(0, chmod(MG_DEV, 0666));
-	pid = fork();
+	pid = mg_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		struct modegate_va_translate va = { .addr = MG_PTR(p), .nr_pages = 1 };
