@@ -12,7 +12,8 @@
 # VM_APPEND (extra kernel arguments), MODEGATE_TESTS (subset of programs),
 # MG_EXTRA_BINS (more programs for the VM), VM_MONITOR (a path: qemu's
 # monitor on that unix socket, to look at a guest that hangs: "info cpus",
-# "sendkey alt-sysrq-l"), and
+# "sendkey alt-sysrq-l"), VM_BOOT_TIMEOUT (seconds to reach /init, else
+# one retry), and
 #   VM_KERNEL=debug  boot the debug kernel of scripts/debug/ instead (built
 #                    once and cached; the module is built against it in
 #                    build/ko-debug; logs in build/vm-debug-JOB)
@@ -102,10 +103,39 @@ auto)
 	;;
 esac
 
+# A boot that never reaches /init is retried once: the debug kernel under
+# TCG was seen to stall for good in its RCU-tasks self tests, before any of
+# ours ran.  VM_BOOT_TIMEOUT: seconds to reach /init (300).
+boot_s=${VM_BOOT_TIMEOUT:-300}
+qemu_run_watched() { # like qemu_run; 125 when the boot stalled
+	local pid waited=0
+	qemu_run "$@" &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		if grep -q 'Run /init as init process' "$3/console.log" 2>/dev/null; then
+			break
+		fi
+		if [ "$waited" -ge "$boot_s" ]; then
+			# qemu_run's timeout passes the signal on to qemu.
+			pkill -TERM -P "$pid" timeout 2>/dev/null
+			wait "$pid"
+			return 125
+		fi
+		sleep 1
+		waited=$((waited + 1))
+	done
+	wait "$pid"
+}
+
 start=$(date +%s)
 set +e
-qemu_run "$accel" "$cpu" "$out" "$timeout_s"
-qrc=$?
+for attempt in 1 2; do
+	rm -f "$out"/{console,verdict,output}.log
+	qemu_run_watched "$accel" "$cpu" "$out" "$timeout_s"
+	qrc=$?
+	[ "$qrc" = 125 ] || break
+	echo "vm.sh: the boot did not reach /init in ${boot_s}s (attempt $attempt)" >&2
+done
 set -e
 elapsed=$(($(date +%s) - start))
 tr -d '\r' <"$out/verdict.log" >"$out/verdict" 2>/dev/null || : >"$out/verdict"
@@ -117,7 +147,9 @@ fail() { echo "fail $1" >>"$out/results"; }
 
 done_rc=$(sed -n 's/^done //p' "$out/verdict" | tail -n 1)
 if [ -z "$done_rc" ]; then
-	if [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
+	if [ "$qrc" = 125 ]; then
+		fail "vm.boot_stalled_twice"
+	elif [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 		fail "vm.timeout_after_${timeout_s}s"
 	else
 		fail "vm.no_verdict_qemu_exit_$qrc"
