@@ -823,13 +823,4 @@ TEST_F_TIMEOUT(unload, with_requests_pending, 300)
 	ASSERT_QUIESCENT();
 }
 
-static void __attribute__((constructor)) mg_order_last(void)
-{
-	if (!__constructor_order)
-		__constructor_order = _CONSTRUCTOR_ORDER_BACKWARD;
-}
-
-int main(int argc, char **argv)
-{
-	return test_harness_run(argc, argv);
-}
+TEST_HARNESS_MAIN
