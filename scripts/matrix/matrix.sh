@@ -107,6 +107,10 @@ for name in "$@"; do
 			MG_MODULES_DIR=$(modules_dir) \
 			bash "$TOP/scripts/vm.sh" check >"$vmout/vm.log" 2>&1
 		vrc=$?
+		# vm.sh's own notes (a boot retried) go to the matrix log too.
+		grep '^vm\.sh: ' "$vmout/vm.log" | while IFS= read -r line; do
+			log "$name: $line"
+		done
 		sed "s/^\([a-z]*\) /\1 $name:/" "$vmout/results" >>"$res"
 		if [ "$vrc" != 0 ] && ! grep -q '^fail' "$res"; then
 			echo "fail $name:vm.exit_status_$vrc" >>"$res"
