@@ -440,7 +440,6 @@ static s64 modegate_buffered_reap(struct modegate_request *req)
 	if (left == req->kbuf.len)
 		return -EFAULT;
 	modegate_delivered(req, MODEGATE_DELIVER_ORIGINATOR);
-	req->comp.t_deliver_ns = ktime_get_ns();
 	return req->kbuf.len - left;
 }
 

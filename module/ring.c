@@ -165,17 +165,39 @@ void modegate_ring_post(struct modegate_ctx *ctx, struct list_head *reqs,
 		wake_up_poll(&ctx->poll_wait, EPOLLPRI);
 }
 
-/* Finish a completion left for the originator, in the reaper's context. */
-static void modegate_ring_finish(struct modegate_request *req)
+/*
+ * Finish the completions of @batch left for the originator, in the
+ * reaper's context (BUFFERED: the copy to the user buffer happens here).
+ * One clock read stamps them all once every copy is done, as the kworker
+ * stamps a run it delivers (under TCG each read may be an emulated HPET
+ * access).
+ */
+static void modegate_ring_finish(struct list_head *batch)
 {
-	s64 result = req->strat->reap(req);
+	struct modegate_request *req;
+	bool stamp = false;
+	u64 now;
 
-	req->comp.result = result;
-	trace_modegate_async_deliver(req->comp.user_data, req->comp.strategy,
-				     req->comp.delivered_by, result);
-	modegate_trace_crossing("async_reap_deliver", req->offset, req->len,
-				result);
-	req->for_originator = false;
+	list_for_each_entry(req, batch, node) {
+		if (!req->for_originator)
+			continue;
+		req->comp.result = req->strat->reap(req);
+		stamp |= req->comp.delivered_by && !req->comp.t_deliver_ns;
+	}
+	now = stamp ? ktime_get_ns() : 0;
+	list_for_each_entry(req, batch, node) {
+		if (!req->for_originator)
+			continue;
+		if (req->comp.delivered_by && !req->comp.t_deliver_ns)
+			req->comp.t_deliver_ns = now;
+		trace_modegate_async_deliver(req->comp.user_data,
+					     req->comp.strategy,
+					     req->comp.delivered_by,
+					     req->comp.result);
+		modegate_trace_crossing("async_reap_deliver", req->offset,
+					req->len, req->comp.result);
+		req->for_originator = false;
+	}
 }
 
 /* The completion as the reaper sees it: pids in the reaper's namespace. */
@@ -279,9 +301,8 @@ int modegate_ioc_async_reap(struct file *file, void *arg)
 		return ret;
 
 	taken = modegate_ring_take(ctx, r->nr, &batch);
+	modegate_ring_finish(&batch);
 	list_for_each_entry_safe(req, tmp, &batch, node) {
-		if (req->for_originator)
-			modegate_ring_finish(req);
 		if (modegate_ring_copy_out(ucomps + (size_t)reaped * r->comp_size,
 					   r->comp_size, req))
 			break;

@@ -589,6 +589,52 @@ TEST_F(dev, buffered_budget)
 }
 
 /*
+ * BUFFERED copies to the user buffer in the reap: one reap call's copies
+ * are stamped once, as they end (the uapi header's promise), so every
+ * t_deliver_ns of the call is the same instant inside the call, and the
+ * data is there when the call returns.
+ */
+TEST_F(dev, buffered_reap_stamps_its_copies_once)
+{
+	enum { NR = 16 };
+	struct modegate_async_completion comps[NR];
+	struct modegate_async_req reqs[NR];
+	size_t len = 300;
+	uint8_t *area = mg_map(NR * self->page, MAP_PRIVATE);
+	uint64_t before, after;
+	__u32 ready = 0;
+	int i;
+
+	ASSERT_NE(NULL, area);
+	memset(area, 0xee, NR * self->page);
+	for (i = 0; i < NR; i++)
+		reqs[i] = mg_req(MODEGATE_STRAT_BUFFERED, area + i * self->page + 7,
+				 len, i * 1000, 0, MODEGATE_CPU_ANY, i);
+	ASSERT_EQ(NR, mg_submit(self->fd, reqs, NR));
+	ASSERT_EQ(0, mg_wait(self->fd, NR, MG_WAIT_NS, &ready));
+	ASSERT_EQ(NR, ready);
+	/* Completed, but not yet copied: the reap does that. */
+	ASSERT_TRUE(mg_all(area, 0xee, NR * self->page));
+	before = mg_now();
+	ASSERT_EQ(NR, mg_reap(self->fd, comps, NR));
+	after = mg_now();
+	for (i = 0; i < NR; i++) {
+		__u64 k = comps[i].user_data;
+
+		ASSERT_GT(NR, k);
+		ASSERT_EQ((__s64)len, comps[i].result);
+		ASSERT_EQ(MODEGATE_DELIVER_ORIGINATOR, comps[i].delivered_by);
+		ASSERT_TRUE(mg_match(area + k * self->page + 7, k * 1000, len));
+		ASSERT_LE(comps[i].t_irq_ns, comps[i].t_deliver_ns);
+		ASSERT_LE(before, comps[i].t_deliver_ns);
+		ASSERT_GE(after, comps[i].t_deliver_ns);
+		ASSERT_EQ(comps[0].t_deliver_ns, comps[i].t_deliver_ns);
+	}
+	munmap(area, NR * self->page);
+	ASSERT_QUIESCENT();
+}
+
+/*
  * A buffer that is not mapped: PIN refuses it at submit; the others find
  * out at delivery and complete with -EFAULT, cleanly.
  */

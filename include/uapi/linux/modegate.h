@@ -333,7 +333,8 @@ struct modegate_async_submit {
  * @t_irq_ns: CLOCK_MONOTONIC when the interrupt fired (0 if it did not).
  * @t_deliver_ns: CLOCK_MONOTONIC once the data was written (0 if not): a
  *	run of requests the kworker delivers together is stamped once, as
- *	it ends.
+ *	it ends, and so are the %MODEGATE_STRAT_BUFFERED copies one
+ *	%MODEGATE_IOC_ASYNC_REAP call makes.
  */
 struct modegate_async_completion {
 	__u64 user_data;
