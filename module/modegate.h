@@ -192,6 +192,8 @@ struct modegate_ctx {
  * @submit_cpu: CPU the submit ran on, where the delivery is steered (a hint).
  * @flags: MODEGATE_REQ_* bits.
  * @for_originator: completed, the copy left to the originator's reap.
+ * @reap_done: @for_originator, and a reap made the copy, but could not
+ *	hand the completion out; it still waits for the originator.
  * @pin: PIN: the pages pinned at submit.
  * @pin.pages: the page array (@pin.inline_pages when it fits).
  * @pin.inline_pages: room for small requests.
@@ -221,6 +223,7 @@ struct modegate_request {
 	int submit_cpu;
 	u16 flags;
 	bool for_originator;
+	bool reap_done;
 	union {
 		struct {
 			struct page **pages;

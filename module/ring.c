@@ -170,7 +170,9 @@ void modegate_ring_post(struct modegate_ctx *ctx, struct list_head *reqs,
  * reaper's context (BUFFERED: the copy to the user buffer happens here).
  * One clock read stamps them all once every copy is done, as the kworker
  * stamps a run it delivers (under TCG each read may be an emulated HPET
- * access).
+ * access).  A finished completion stays @for_originator until it is
+ * handed out: one that goes back to the ring (the completion array
+ * faulted) is still the originator's alone, and is not copied again.
  */
 static void modegate_ring_finish(struct list_head *batch)
 {
@@ -179,24 +181,25 @@ static void modegate_ring_finish(struct list_head *batch)
 	u64 now;
 
 	list_for_each_entry(req, batch, node) {
-		if (!req->for_originator)
+		if (!req->for_originator || req->reap_done)
 			continue;
 		req->comp.result = req->strat->reap(req);
-		stamp |= req->comp.delivered_by && !req->comp.t_deliver_ns;
-	}
-	now = stamp ? ktime_get_ns() : 0;
-	list_for_each_entry(req, batch, node) {
-		if (!req->for_originator)
-			continue;
-		if (req->comp.delivered_by && !req->comp.t_deliver_ns)
-			req->comp.t_deliver_ns = now;
+		req->reap_done = true;
 		trace_modegate_async_deliver(req->comp.user_data,
 					     req->comp.strategy,
 					     req->comp.delivered_by,
 					     req->comp.result);
 		modegate_trace_crossing("async_reap_deliver", req->offset,
 					req->len, req->comp.result);
-		req->for_originator = false;
+		stamp |= req->comp.delivered_by && !req->comp.t_deliver_ns;
+	}
+	if (!stamp)
+		return;
+	now = ktime_get_ns();
+	list_for_each_entry(req, batch, node) {
+		if (req->for_originator && req->comp.delivered_by &&
+		    !req->comp.t_deliver_ns)
+			req->comp.t_deliver_ns = now;
 	}
 }
 
@@ -211,7 +214,8 @@ static void modegate_ring_view(const struct modegate_request *req,
 	c->origin_tgid = pid_nr_ns(req->origin, ns);
 	if (!c->deliver_pid || ns == &init_pid_ns)
 		return;
-	if (c->delivered_by == MODEGATE_DELIVER_ORIGINATOR) {
+	/* Usually the reaper made the copy itself (BUFFERED): no lookup. */
+	if (c->deliver_pid == task_pid_nr(current)) {
 		c->deliver_pid = task_pid_nr_ns(current, ns);
 		return;
 	}

@@ -62,7 +62,7 @@ ko=${KO:-$top/modegate.ko}
 [ -r "$ko" ] || mg_die "no module $ko (make module)"
 
 mkdir -p "$out"
-rm -f "$out"/{console,verdict,output}.log "$out/results"
+rm -f "$out"/{console,verdict,output}.log "$out/results" "$out"/console-boot*.log
 "$here/mkinitramfs.sh" "$out/initramfs.cpio.gz" "$kver" "$ko"
 
 # Kernel arguments that turn any warning into a failed run.
@@ -111,12 +111,13 @@ splat='BUG:|WARNING:|Oops|general protection fault[,:]|KASAN|UBSAN|KFENCE|possib
 # died about once in 30 boots in its own code patching ("Oops: int3" in
 # set_next_task_fair, 2 s into the boot, no module loaded).  Nothing of
 # modegate's runs before /init (init loads the module), so neither says
-# anything about it; the crashed boot's log is kept as console-crash.log
+# anything about it; each failed boot's log is kept as console-bootN.log
 # and a second failure fails the run.
 # VM_BOOT_TIMEOUT: seconds to reach /init (300).
 boot_s=${VM_BOOT_TIMEOUT:-300}
-qemu_run_watched() { # like qemu_run; 125: the boot stalled, 126: it crashed
+qemu_run_watched() { # like qemu_run; sets boot=ok, stalled or crashed
 	local pid rc waited=0
+	boot=ok
 	qemu_run "$@" &
 	pid=$!
 	while kill -0 "$pid" 2>/dev/null; do
@@ -127,6 +128,7 @@ qemu_run_watched() { # like qemu_run; 125: the boot stalled, 126: it crashed
 			# qemu_run's timeout passes the signal on to qemu.
 			pkill -TERM -P "$pid" timeout 2>/dev/null
 			wait "$pid"
+			boot=stalled
 			return 125
 		fi
 		sleep 1
@@ -134,29 +136,32 @@ qemu_run_watched() { # like qemu_run; 125: the boot stalled, 126: it crashed
 	done
 	wait "$pid"
 	rc=$?
-	if ! grep -q 'Run /init as init process' "$3/console.log" 2>/dev/null &&
+	# A guest panic ends qemu with 0 (panic=-1, -no-reboot).
+	if [ "$rc" = 0 ] &&
+		! grep -q 'Run /init as init process' "$3/console.log" 2>/dev/null &&
 		grep -v -e 'ommand line' "$3/console.log" 2>/dev/null |
 		grep -Eq "$splat"; then
-		return 126
+		boot=crashed
 	fi
 	return "$rc"
 }
 
 start=$(date +%s)
 set +e
+boots=""
 for attempt in 1 2; do
 	rm -f "$out"/{console,verdict,output}.log
 	qemu_run_watched "$accel" "$cpu" "$out" "$timeout_s"
 	qrc=$?
-	if [ "$qrc" = 125 ]; then
-		echo "vm.sh: the boot did not reach /init in ${boot_s}s (attempt $attempt)" >&2
-	elif [ "$qrc" = 126 ]; then
-		cp "$out/console.log" "$out/console-crash.log"
-		echo "vm.sh: the kernel crashed in its own boot, before /init (attempt $attempt; log in ${out#"$PWD"/}/console-crash.log):" >&2
+	[ "$boot" != ok ] || break
+	boots+=${boots:+_then_}$boot
+	cp "$out/console.log" "$out/console-boot$attempt.log"
+	if [ "$boot" = stalled ]; then
+		echo "vm.sh: the boot did not reach /init in ${boot_s}s (attempt $attempt; log in ${out#"$PWD"/}/console-boot$attempt.log)" >&2
+	else
+		echo "vm.sh: the kernel crashed in its own boot, before /init (attempt $attempt; log in ${out#"$PWD"/}/console-boot$attempt.log):" >&2
 		tr -d '\r' <"$out/console.log" | grep -v -e 'ommand line' |
 			grep -E -m 3 -A 1 "$splat" | sed 's/^/  /' >&2
-	else
-		break
 	fi
 done
 set -e
@@ -170,10 +175,13 @@ fail() { echo "fail $1" >>"$out/results"; }
 
 done_rc=$(sed -n 's/^done //p' "$out/verdict" | tail -n 1)
 if [ -z "$done_rc" ]; then
-	if [ "$qrc" = 125 ]; then
-		fail "vm.boot_stalled_twice"
-	elif [ "$qrc" = 126 ]; then
-		fail "vm.boot_crashed_twice"
+	if [ "$boot" != ok ]; then
+		# vm.boot_stalled_twice, vm.boot_crashed_twice, vm.boot_X_then_Y
+		case $boots in
+		stalled_then_stalled) boots=stalled_twice ;;
+		crashed_then_crashed) boots=crashed_twice ;;
+		esac
+		fail "vm.boot_$boots"
 	elif [ "$qrc" = 124 ] || [ "$qrc" = 137 ]; then
 		fail "vm.timeout_after_${timeout_s}s"
 	else

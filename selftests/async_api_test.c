@@ -917,6 +917,67 @@ TEST_F(dev, reap_fault_keeps_completions)
 }
 
 /*
+ * A reap whose completion array runs into a PROT_NONE page after its first
+ * element: one is reaped, and the BUFFERED completions it could not hand
+ * out stay the originator's -- a process with another address space (a
+ * forked child) sees none of them -- and the originator's next reap gets
+ * them all, data in place.
+ */
+TEST_F(dev, reap_fault_leaves_buffered_completions_to_the_originator)
+{
+	enum { NR = 4 };
+	struct modegate_async_completion *edge, comps[NR];
+	struct modegate_async_req reqs[NR];
+	uint8_t *area = mg_map(NR * self->page, MAP_PRIVATE);
+	uint8_t *two = mg_map(2 * self->page, MAP_PRIVATE);
+	__u32 ready = 0;
+	int i, status;
+	pid_t pid;
+
+	ASSERT_NE(NULL, area);
+	ASSERT_NE(NULL, two);
+	ASSERT_EQ(0, mprotect(two + self->page, self->page, PROT_NONE));
+	edge = (void *)(two + self->page - sizeof(*edge));
+	memset(area, 0xee, NR * self->page);
+	for (i = 0; i < NR; i++)
+		reqs[i] = mg_req(MODEGATE_STRAT_BUFFERED, area + i * self->page,
+				 100, i * 500, 0, MODEGATE_CPU_ANY, i);
+	ASSERT_EQ(NR, mg_submit(self->fd, reqs, NR));
+	ASSERT_EQ(0, mg_wait(self->fd, NR, MG_WAIT_NS, &ready));
+	ASSERT_EQ(1, mg_reap(self->fd, edge, NR));
+	ASSERT_EQ(100, edge->result);
+
+	pid = mg_fork();
+	ASSERT_LE(0, pid);
+	if (pid == 0) {
+		struct pollfd p = { .fd = self->fd, .events = POLLIN | POLLPRI };
+
+		if (mg_wait(self->fd, 0, 0, &ready) || ready)
+			_exit(1);
+		if (poll(&p, 1, 0) != 1 || p.revents != POLLIN)
+			_exit(2);
+		_exit(3 - mg_reap(self->fd, comps, NR));	/* 0 reaped: 3 */
+	}
+	ASSERT_EQ(pid, waitpid(pid, &status, 0));
+	ASSERT_TRUE(WIFEXITED(status));
+	ASSERT_EQ(3, WEXITSTATUS(status));
+
+	ASSERT_EQ(0, mg_wait(self->fd, 0, 0, &ready));
+	ASSERT_EQ(NR - 1, ready);
+	ASSERT_EQ(NR - 1, mg_reap(self->fd, comps, NR));
+	for (i = 0; i < NR - 1; i++) {
+		ASSERT_EQ(100, comps[i].result);
+		ASSERT_EQ(MODEGATE_DELIVER_ORIGINATOR, comps[i].delivered_by);
+		ASSERT_NE(edge->user_data, comps[i].user_data);
+	}
+	for (i = 0; i < NR; i++)
+		ASSERT_TRUE(mg_match(area + i * self->page, i * 500, 100));
+	munmap(two, 2 * self->page);
+	munmap(area, NR * self->page);
+	ASSERT_QUIESCENT();
+}
+
+/*
  * Extensible structs: a larger request with a zero tail is fine, a nonzero
  * tail is -E2BIG for that request; a larger completion gets a zeroed tail.
  */

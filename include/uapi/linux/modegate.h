@@ -368,8 +368,10 @@ struct modegate_async_completion {
  * completion is copied into its buffer here, by the originating process; a
  * process with a different address space (one that received the fd over
  * SCM_RIGHTS, or a forked child after it execs) does not see it: it stays
- * for the originator.  When the originating address space has exited, it
- * completes with -ESRCH for whoever reaps.
+ * for the originator, also when a reap copied its data but faulted on the
+ * completion array.  When the originating address space has exited, it
+ * completes with -ESRCH for whoever reaps (if its data was not copied
+ * yet).
  */
 struct modegate_async_reap {
 	__u64 comps;
