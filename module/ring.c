@@ -115,6 +115,28 @@ static unsigned int modegate_ring_ready(struct modegate_ctx *ctx)
 	return n;
 }
 
+/*
+ * Completions were added to ctx->done: is a waiter's min_complete reached?
+ * (It is then disarmed until a waiter arms it again.)  ctx->lock held.
+ */
+static bool modegate_ring_wake_due_locked(struct modegate_ctx *ctx)
+{
+	bool due = ctx->nr_done >= ctx->wake_at;
+
+	if (due)
+		ctx->wake_at = UINT_MAX;
+	return due;
+}
+
+/* After the lock: wake the waiters if @due, and any poller. */
+static void modegate_ring_wake(struct modegate_ctx *ctx, bool due)
+{
+	if (due)
+		wake_up_all(&ctx->wait);
+	if (wq_has_sleeper(&ctx->poll_wait))
+		wake_up_poll(&ctx->poll_wait, EPOLLPRI);
+}
+
 /**
  * modegate_ring_post() - post completions to the ring
  * @ctx: the file.
@@ -154,15 +176,9 @@ void modegate_ring_post(struct modegate_ctx *ctx, struct list_head *reqs,
 	modegate_count_add(async_pending, nr);
 	if (ctx->eventfd)
 		modegate_eventfd_signal(ctx->eventfd, nr);
-	wake = ctx->nr_done >= ctx->wake_at;
-	if (wake)
-		ctx->wake_at = UINT_MAX;
+	wake = modegate_ring_wake_due_locked(ctx);
 	spin_unlock(&ctx->lock);
-
-	if (wake)
-		wake_up_all(&ctx->wait);
-	if (wq_has_sleeper(&ctx->poll_wait))
-		wake_up_poll(&ctx->poll_wait, EPOLLPRI);
+	modegate_ring_wake(ctx, wake);
 }
 
 /*
@@ -260,10 +276,14 @@ static unsigned int modegate_ring_take(struct modegate_ctx *ctx, unsigned int nr
 	return taken;
 }
 
-/* Put what could not be copied out back at the head of the ring. */
+/*
+ * Put what could not be copied out back at the head of the ring, and wake
+ * whoever began waiting while the batch was out: to it, these are new.
+ */
 static void modegate_ring_untake(struct modegate_ctx *ctx, struct list_head *batch)
 {
 	struct modegate_request *req;
+	bool wake;
 
 	spin_lock(&ctx->lock);
 	list_for_each_entry(req, batch, node) {
@@ -271,7 +291,9 @@ static void modegate_ring_untake(struct modegate_ctx *ctx, struct list_head *bat
 		ctx->nr_for_originator += req->for_originator;
 	}
 	list_splice(batch, &ctx->done);
+	wake = modegate_ring_wake_due_locked(ctx);
 	spin_unlock(&ctx->lock);
+	modegate_ring_wake(ctx, wake);
 }
 
 /**

@@ -5,6 +5,8 @@
  * wait, poll, eventfd and cancel do what the ABI says, refuse bad input
  * with a clear errno, and every request is accounted for.
  */
+#include <linux/userfaultfd.h>
+#include <pthread.h>
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <sys/time.h>
@@ -946,6 +948,10 @@ TEST_F(dev, reap_fault_leaves_buffered_completions_to_the_originator)
 	ASSERT_EQ(0, mg_wait(self->fd, NR, MG_WAIT_NS, &ready));
 	ASSERT_EQ(1, mg_reap(self->fd, edge, NR));
 	ASSERT_EQ(100, edge->result);
+	/* Every copy was made in that reap; none is made again below. */
+	for (i = 0; i < NR; i++)
+		ASSERT_TRUE(mg_match(area + i * self->page, i * 500, 100));
+	memset(area, 0xee, NR * self->page);
 
 	pid = mg_fork();
 	ASSERT_LE(0, pid);
@@ -968,11 +974,147 @@ TEST_F(dev, reap_fault_leaves_buffered_completions_to_the_originator)
 	for (i = 0; i < NR - 1; i++) {
 		ASSERT_EQ(100, comps[i].result);
 		ASSERT_EQ(MODEGATE_DELIVER_ORIGINATOR, comps[i].delivered_by);
+		ASSERT_EQ(mg_gettid(), comps[i].deliver_pid);
+		ASSERT_EQ(edge->t_deliver_ns, comps[i].t_deliver_ns);
 		ASSERT_NE(edge->user_data, comps[i].user_data);
 	}
-	for (i = 0; i < NR; i++)
-		ASSERT_TRUE(mg_match(area + i * self->page, i * 500, 100));
+	ASSERT_TRUE(mg_all(area, 0xee, NR * self->page));
 	munmap(two, 2 * self->page);
+	munmap(area, NR * self->page);
+	ASSERT_QUIESCENT();
+}
+
+struct mg_reaper {
+	int fd;
+	void *comps;
+	int ret;
+};
+
+static void *mg_reaper_thread(void *p)
+{
+	struct mg_reaper *r = p;
+
+	r->ret = mg_reap(r->fd, r->comps, 4);
+	return NULL;
+}
+
+struct mg_waiter {
+	int fd;
+	int ret;
+	__u32 ready;
+	_Atomic pid_t tid;
+};
+
+static void *mg_waiter_thread(void *p)
+{
+	struct mg_waiter *w = p;
+
+	w->tid = mg_gettid();
+	w->ret = mg_wait(w->fd, 1, 0, &w->ready);	/* no timeout */
+	return NULL;
+}
+
+/* The scheduler state of thread @tid of this process ('S', 'R', ...). */
+static char mg_thread_state(pid_t tid)
+{
+	char path[64], buf[512], *p;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
+	fd = open(path, O_RDONLY);
+	if (fd < 0)
+		return 0;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return 0;
+	buf[n] = 0;
+	p = strrchr(buf, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
+/*
+ * A reap takes every completion, then faults on its completion array and
+ * puts them back; a thread that began waiting meanwhile (it found none)
+ * must be woken by their return, not sleep on to its timeout.  The reap
+ * is held in its fault by userfaultfd until the waiter sleeps; then the
+ * array is made PROT_NONE and the fault let go, so the copy-out fails.
+ * (The waiter has no timeout: a timed one would find the four at its
+ * timeout and return 0 all the same, only late.)
+ */
+TEST_F(dev, waiter_wakes_when_a_faulted_reap_puts_completions_back)
+{
+	enum { NR = 4 };
+	struct uffdio_api api = { .api = UFFD_API };
+	struct uffdio_register reg = { 0 };
+	struct uffdio_range wake;
+	struct modegate_async_req reqs[NR];
+	uint8_t *area = mg_map(NR * self->page, MAP_PRIVATE);
+	struct mg_waiter w = { .fd = self->fd, .ret = 1 };
+	struct mg_reaper r = { .fd = self->fd };
+	struct pollfd pfd;
+	struct uffd_msg msg;
+	struct timespec ts;
+	pthread_t rt, wt;
+	uint64_t until;
+	void *comps;
+	int uffd, i;
+
+	ASSERT_NE(NULL, area);
+	uffd = syscall(__NR_userfaultfd, O_CLOEXEC | O_NONBLOCK);
+	ASSERT_LE(0, uffd) TH_LOG("userfaultfd: %s", strerror(errno));
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_API, &api));
+	comps = mmap(NULL, self->page, PROT_READ | PROT_WRITE,
+		     MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	ASSERT_NE(MAP_FAILED, comps);
+	reg.range.start = (uintptr_t)comps;
+	reg.range.len = self->page;
+	reg.mode = UFFDIO_REGISTER_MODE_MISSING;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_REGISTER, &reg));
+
+	for (i = 0; i < NR; i++)
+		reqs[i] = mg_req(MODEGATE_STRAT_BUFFERED, area + i * self->page,
+				 64, i * 100, 0, MODEGATE_CPU_ANY, i);
+	ASSERT_EQ(NR, mg_submit(self->fd, reqs, NR));
+	ASSERT_EQ(0, mg_wait(self->fd, NR, MG_WAIT_NS, NULL));
+
+	/* The reaper takes all four and stalls copying the first one out. */
+	r.comps = comps;
+	ASSERT_EQ(0, pthread_create(&rt, NULL, mg_reaper_thread, &r));
+	pfd = (struct pollfd){ .fd = uffd, .events = POLLIN };
+	ASSERT_EQ(1, poll(&pfd, 1, MG_WAIT_NS / 1000000));
+	ASSERT_EQ(sizeof(msg), read(uffd, &msg, sizeof(msg)));
+	ASSERT_EQ(UFFD_EVENT_PAGEFAULT, msg.event);
+
+	/* The waiter finds nothing ready and sleeps. */
+	ASSERT_EQ(0, pthread_create(&wt, NULL, mg_waiter_thread, &w));
+	until = mg_now() + MG_WAIT_NS;
+	while (!w.tid || mg_thread_state(w.tid) != 'S') {
+		ASSERT_GT(until, mg_now()) TH_LOG("the waiter never slept");
+		sched_yield();
+	}
+
+	/* The copy-out fails: the four go back on the ring. */
+	ASSERT_EQ(0, mprotect(comps, self->page, PROT_NONE));
+	wake.start = (uintptr_t)comps;
+	wake.len = self->page;
+	ASSERT_EQ(0, ioctl(uffd, UFFDIO_WAKE, &wake));
+	ASSERT_EQ(0, pthread_join(rt, NULL));
+	ASSERT_EQ(-EFAULT, r.ret);
+
+	/* A bound, not a timing: woken, it returns at once; if not, never. */
+	ASSERT_EQ(0, clock_gettime(CLOCK_REALTIME, &ts));
+	ts.tv_sec += MG_WAIT_NS / MG_NSEC;
+	ASSERT_EQ(0, pthread_timedjoin_np(wt, NULL, &ts))
+		TH_LOG("the waiter was not woken: four completions ready");
+	ASSERT_EQ(0, w.ret);
+	ASSERT_LE(1, w.ready);
+	ASSERT_EQ(NR, mg_collect(self->fd, (struct modegate_async_completion[NR]){}, NR));
+	for (i = 0; i < NR; i++)
+		ASSERT_TRUE(mg_match(area + i * self->page, i * 100, 64));
+	close(uffd);
+	munmap(comps, self->page);
 	munmap(area, NR * self->page);
 	ASSERT_QUIESCENT();
 }
