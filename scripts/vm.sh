@@ -103,6 +103,9 @@ auto)
 	;;
 esac
 
+# A console log as the splat scan reads it: without the kernel's own
+# command line, which names some of the words (panic_on_warn).
+console_scan() { tr -d '\r' <"$1" 2>/dev/null | grep -v -e 'ommand line'; }
 splat='BUG:|WARNING:|Oops|general protection fault[,:]|KASAN|UBSAN|KFENCE|possible circular locking|possible recursive locking|deadlock|inconsistent lock state|sleeping function called from invalid context|blocked for more than|soft lockup|hard LOCKUP|rcu_sched self-detected stall|RCU stall|Call Trace|Kernel panic|kmemleak: [0-9]+ new suspected|unreferenced object'
 
 # A boot that never reaches /init is retried once: the debug kernel under
@@ -139,8 +142,7 @@ qemu_run_watched() { # like qemu_run; sets boot=ok, stalled or crashed
 	# A guest panic ends qemu with 0 (panic=-1, -no-reboot).
 	if [ "$rc" = 0 ] &&
 		! grep -q 'Run /init as init process' "$3/console.log" 2>/dev/null &&
-		grep -v -e 'ommand line' "$3/console.log" 2>/dev/null |
-		grep -Eq "$splat"; then
+		console_scan "$3/console.log" | grep -Eq "$splat"; then
 		boot=crashed
 	fi
 	return "$rc"
@@ -160,8 +162,8 @@ for attempt in 1 2; do
 		echo "vm.sh: the boot did not reach /init in ${boot_s}s (attempt $attempt; log in ${out#"$PWD"/}/console-boot$attempt.log)" >&2
 	else
 		echo "vm.sh: the kernel crashed in its own boot, before /init (attempt $attempt; log in ${out#"$PWD"/}/console-boot$attempt.log):" >&2
-		tr -d '\r' <"$out/console.log" | grep -v -e 'ommand line' |
-			grep -E -m 3 -A 1 "$splat" | sed 's/^/  /' >&2
+		console_scan "$out/console.log" | grep -E -m 3 -A 1 "$splat" |
+			sed 's/^/  /' >&2
 	fi
 done
 set -e
@@ -193,8 +195,7 @@ taint=$(sed -n 's/^taint //p' "$out/verdict" | tail -n 1)
 if [ -n "$taint" ] && [ $((taint & ((1 << 9) | (1 << 7) | (1 << 5)))) -ne 0 ]; then
 	fail "vm.kernel_tainted_$taint"
 fi
-# The kernel's own command line names some of these words (panic_on_warn).
-grep -v -e 'ommand line' "$out/console" >"$out/console.scan" || :
+console_scan "$out/console" >"$out/console.scan" || :
 if grep -Eq "$splat" "$out/console.scan"; then
 	fail "vm.kernel_splat"
 fi

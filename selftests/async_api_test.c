@@ -1014,26 +1014,6 @@ static void *mg_waiter_thread(void *p)
 	return NULL;
 }
 
-/* The scheduler state of thread @tid of this process ('S', 'R', ...). */
-static char mg_thread_state(pid_t tid)
-{
-	char path[64], buf[512], *p;
-	ssize_t n;
-	int fd;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	fd = open(path, O_RDONLY);
-	if (fd < 0)
-		return 0;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return 0;
-	buf[n] = 0;
-	p = strrchr(buf, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
-}
-
 /*
  * A reap takes every completion, then faults on its completion array and
  * puts them back; a thread that began waiting meanwhile (it found none)
@@ -1090,7 +1070,7 @@ TEST_F(dev, waiter_wakes_when_a_faulted_reap_puts_completions_back)
 	/* The waiter finds nothing ready and sleeps. */
 	ASSERT_EQ(0, pthread_create(&wt, NULL, mg_waiter_thread, &w));
 	until = mg_now() + MG_WAIT_NS;
-	while (!w.tid || mg_thread_state(w.tid) != 'S') {
+	while (!w.tid || !mg_sleeping(w.tid)) {
 		ASSERT_GT(until, mg_now()) TH_LOG("the waiter never slept");
 		sched_yield();
 	}

@@ -47,7 +47,6 @@ static pid_t mg_spinner(struct mg_shared *sh)
 	if (pid)
 		return pid;
 	prctl(PR_SET_NAME, SPINNER_COMM);
-	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* never outlive a failed test */
 	if (mg_pin_cpu(IRQ_CPU))
 		_exit(2);
 	sh->ready = 1;
@@ -350,7 +349,6 @@ static pid_t mg_bystander_child(struct mg_shared *sh)
 	if (pid)
 		return pid;
 	prctl(PR_SET_NAME, "mg-bystander");
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	fd = open(MG_DEV, O_RDWR);
 	if (fd < 0 || mg_pin_cpu(IRQ_CPU))
 		_exit(2);

@@ -187,7 +187,6 @@ static pid_t by_start(struct by_shared *sh, int memfd, int regfd, uid_t uid,
 	if (pid)
 		return pid;
 	prctl(PR_SET_NAME, "mg-volunteer");
-	prctl(PR_SET_PDEATHSIG, SIGKILL);	/* never outlive a failed test */
 	if (mg_pin_cpu(IRQ_CPU))
 		_exit(2);
 	if (uid && mg_become(uid))
@@ -541,7 +540,6 @@ TEST_F_TIMEOUT(hostile, child_pid_namespace_sees_no_host_task, 120)
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
 		prctl(PR_SET_NAME, NS_SECRET);
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (mg_pin_cpu(IRQ_CPU))
 			_exit(2);
 		sh->spinner_ready = 1;
@@ -557,7 +555,6 @@ TEST_F_TIMEOUT(hostile, child_pid_namespace_sees_no_host_task, 120)
 	if (pid == 0) {
 		pid_t g;
 
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (unshare(CLONE_NEWPID))
 			_exit(20);
 		g = fork();	/* pid 1 of the new namespace: its parent is not visible */
@@ -749,7 +746,6 @@ TEST_F_TIMEOUT(hostile, stalled_deliveries_hold_up_no_one, 150)
 	pid = mg_fork();
 	ASSERT_LE(0, pid);
 	if (pid == 0) {
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		close(self->fd);	/* its only file is the stalled one */
 		close(up[0]);
 		close(down[1]);
@@ -1024,7 +1020,6 @@ static pid_t user_child(const struct user_job *j, int up, int down)
 
 	if (pid)
 		return pid;
-	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	for (i = 0; i < j->nfds; i++) {
 		fds[i] = open(MG_DEV, O_RDWR);
 		if (fds[i] < 0)
@@ -1219,7 +1214,6 @@ TEST_F_TIMEOUT(hostile, buffered_bytes_are_charged_to_the_submitters_memcg, 60)
 		uint8_t *buf;
 		int fd, i;
 
-		prctl(PR_SET_PDEATHSIG, SIGKILL);
 		if (mg_read_byte_ms(down[0], 30000))
 			_exit(10);
 		fd = open(MG_DEV, O_RDWR);
