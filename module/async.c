@@ -11,31 +11,42 @@
  * PREEMPT_RT), started on the requested CPU, so it fires on whatever thread
  * is running there: the idle task, a kernel thread, any process.  It
  * records that context -- the evidence -- and hands the request to the
- * file's work item, which delivers through the address space captured at
- * submit.
+ * file's delivery thread, which writes through the address space captured
+ * at submit.
  *
  * Interrupt coalescing
  * --------------------
  * Like an NVMe queue or a NIC, the device does not raise one interrupt per
- * request.  Each open file has one "line" per CPU: a list of its queued
- * requests in expiry order and one hrtimer armed for the earliest.  Each
- * firing completes every request that is due, in one hard irq: it still
- * records, for each of them, the interrupted task, the CPU, whether that
- * task's mm was the originator's and the time -- which is all seed 002's
- * scenario needs.  A submit of a batch for one CPU programs that CPU's
- * timer at most once (one IPI), not once per request.
+ * request.  Each open file has one "line" per CPU: a timerqueue of its
+ * queued requests (an rbtree by expiry: O(log n) to insert with IRQs off)
+ * and one hrtimer armed for the earliest.  Each firing completes the
+ * requests that are due, up to MODEGATE_LINE_MAX_PER_IRQ, in one hard irq:
+ * it still records, for each of them, the interrupted task, the CPU,
+ * whether that task's mm was the originator's and the time -- the whole
+ * point of the wrong-address-space lesson.  More than that re-arms the
+ * line a little later instead of running again at once, so one interrupt's
+ * work is bounded however many requests are due.  A submit of a batch for
+ * one CPU programs that CPU's timer at most once (one IPI).
  *
- * Batched delivery
- * ----------------
+ * Who may be disturbed, who may be named
+ * --------------------------------------
+ * Interrupts go only to housekeeping CPUs (not isolated by isolcpus= or
+ * nohz_full=) unless the submitter has CAP_SYS_NICE.  The interrupted task
+ * is named only to a submitter that could ptrace it by credentials
+ * (modegate_irq_may_name()); any other is "another user's task".
+ *
+ * The delivery thread
+ * -------------------
  * The interrupt pushes the requests it fired onto the file's lock-free
- * list (ctx->deliver) and queues the file's one work item -- on the CPU
- * the batch was submitted from, whichever CPU the interrupt hit, as blk-mq
- * steers a completion back to its submitter (modegate_deliver_cpu(): a
- * hint, which a delivery already queued or running overrides).  The
- * work item takes the whole list, and delivers each run of requests of one
- * strategy and one mm together: ADOPT_MM adopts the mm once per run, not
- * once per request, and the clock is read once per run.  Then it posts
- * everything it delivered to the ring under one lock.
+ * list (ctx->deliver) and queues the file's one kthread_work on the file's
+ * own kthread_worker.  The thread is created at the first submit, in the
+ * submitter's cgroups and at its nice, and follows the nice (and, on a
+ * shared file, the cgroups) of whoever submitted the run it delivers: the
+ * CPU a copy costs is charged to the user who asked for it.  It takes the
+ * whole list and delivers each run of requests of one strategy, one mm and
+ * one owner together: ADOPT_MM adopts the mm once per run, not once per
+ * request, and the clock is read once per run.  It posts and yields every
+ * MODEGATE_RUN_BYTES copied, and posts the rest under one lock at the end.
  *
  * Request states
  * --------------
@@ -52,7 +63,7 @@
  *        |                       FIRED     the device has completed: past
  *        |                         |       cancelling (a NAIVE demo may
  *        |                         |       already have written)
- *        v                         |  ctx->work (kworker): strategy deliver
+ *        v                         |  ctx->work (the file's thread): deliver
  *    CANCELLED                     v
  *        |                     COMPLETED
  *        v                         v
@@ -71,34 +82,47 @@
  * ctx->deliver, and the ctx only until it queues the work.  Release stops
  * all of it before the ctx can go: it cancels what is queued, then
  * hrtimer_cancel()s every line (waiting out a callback in progress), then
- * flush_work()s the delivery -- which never waits on user space (store.c,
- * deliver.c), so release and module unload finish in bounded time even
- * when the originator stalls its own faults forever.
+ * destroys the delivery thread once its work is done -- which never waits
+ * on user space (store.c, deliver.c), so release and module unload finish
+ * in bounded time even when the originator stalls its own faults forever.
  */
 #include "modegate.h"
 
+#include <linux/capability.h>
+#include <linux/cgroup.h>
 #include <linux/cpumask.h>
+#include <linux/cred.h>
+#include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/overflow.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched.h>
 #include <linux/sched/isolation.h>
 #include <linux/sched/task.h>
+#include <linux/sizes.h>
 #include <linux/slab.h>
 #include <linux/smp.h>
 #include <linux/timekeeping.h>
+#include <linux/timerqueue.h>
 #include <linux/uaccess.h>
 #include <asm/irq_regs.h>
 
 #include "trace.h"
 
-/* Requests one interrupt completes at most; the rest re-arm at once. */
-#define MODEGATE_LINE_MAX_PER_IRQ	256
+/*
+ * Requests one interrupt completes at most.  When more are due, the line
+ * is re-armed MODEGATE_LINE_REARM_NS ahead, so that one hard irq does a
+ * bounded amount of work and the CPU runs something else in between.
+ */
+#define MODEGATE_LINE_MAX_PER_IRQ	64
+#define MODEGATE_LINE_REARM_NS		(20 * NSEC_PER_USEC)
+/* Bytes the delivery thread copies before it posts and yields the CPU. */
+#define MODEGATE_RUN_BYTES		SZ_1M
 
 /**
  * struct modegate_line - one file's simulated interrupt line on one CPU
  * @lock: protects @pending and @armed.
- * @pending: QUEUED requests, by expiry.
+ * @pending: QUEUED requests, by expiry (O(log n) to insert, O(1) to peek).
  * @armed: expiry the timer is programmed for; KTIME_MAX when idle.
  * @timer: the interrupt, pinned to @cpu.
  * @ctx: the file.
@@ -106,16 +130,43 @@
  */
 struct modegate_line {
 	raw_spinlock_t lock;	/* see above */
-	struct list_head pending;
+	struct timerqueue_head pending;
 	ktime_t armed;
 	struct hrtimer timer;
 	struct modegate_ctx *ctx;
 	int cpu;
 };
 
-static struct workqueue_struct *modegate_wq;
+/*
+ * May the submitter of @req learn who @tsk is?  As ptrace_may_access()
+ * decides by credentials -- which hard irq cannot call: @tsk's real,
+ * effective and saved ids are the submitter's, or the submitter had
+ * CAP_SYS_PTRACE.  The submitter's side was captured at submit.
+ */
+static bool modegate_irq_may_name(const struct modegate_request *req,
+				  struct task_struct *tsk)
+{
+	const struct cred *tcred;
+	bool ok;
 
-/* Who the interrupt interrupted, as the submitter's pid namespace sees it. */
+	if (req->see_all)
+		return true;
+	rcu_read_lock();
+	tcred = __task_cred(tsk);
+	ok = uid_eq(tcred->uid, req->euid) && uid_eq(tcred->euid, req->euid) &&
+	     uid_eq(tcred->suid, req->euid) && gid_eq(tcred->gid, req->egid) &&
+	     gid_eq(tcred->egid, req->egid) && gid_eq(tcred->sgid, req->egid);
+	rcu_read_unlock();
+	return ok;
+}
+
+/*
+ * Who the interrupt interrupted, as the submitter may see it: in its pid
+ * namespace, and only a task it could ptrace.  Another user's task is
+ * "another user's task" and nothing more -- not even whether it was idle,
+ * a kernel thread or in user mode, which would make the device a sampler
+ * of that user's activity.
+ */
 static void modegate_record_irq(struct modegate_request *req, bool mm_match,
 				u64 now, u32 flags)
 {
@@ -125,6 +176,11 @@ static void modegate_record_irq(struct modegate_request *req, bool mm_match,
 
 	c->t_irq_ns = now;
 	c->irq_cpu = smp_processor_id();
+	if (!modegate_irq_may_name(req, tsk)) {
+		c->ctx_flags |= MODEGATE_CTX_IRQ_OTHER_USER |
+				(flags & MODEGATE_CTX_IRQ_HARDIRQ);
+		return;
+	}
 	c->ctx_flags |= flags;
 	if (mm_match)
 		c->ctx_flags |= MODEGATE_CTX_IRQ_MM_MATCH;
@@ -172,27 +228,10 @@ static void modegate_fire(struct modegate_request *req, u64 now, u32 flags)
 	llist_add(&req->lnode, &ctx->deliver);
 }
 
-/*
- * Where a batch should be delivered: on the CPU its first request was
- * submitted from, as blk-mq steers a completion back to the submitting CPU
- * (rq_affinity), whichever CPU the interrupt hit.  The submitter ran there
- * last, so its address space is most likely still loaded there (lazy TLB):
- * ADOPT_MM adopts it without switching page tables, and a waiter that slept
- * there is woken without an IPI.
- *
- * A hint, as rq_affinity is: the file has one work item, so a batch that
- * fires while a delivery is queued or running joins it, wherever it is.
- * A CPU isolated from kernel work (isolcpus, nohz_full: not housekeeping
- * for HK_TYPE_WQ) or offline is not chosen: WORK_CPU_UNBOUND then lets the
- * workqueue pick this CPU, or a housekeeping one if this is isolated too.
- */
-static int modegate_deliver_cpu(const struct modegate_request *req)
+/* The request queued on a line's timerqueue node @node. */
+static struct modegate_request *modegate_tq_req(struct timerqueue_node *node)
 {
-	int cpu = req->submit_cpu;
-
-	if (cpu_online(cpu) && housekeeping_cpu(cpu, HK_TYPE_WQ))
-		return cpu;
-	return WORK_CPU_UNBOUND;
+	return node ? container_of(node, struct modegate_request, tq) : NULL;
 }
 
 /*
@@ -208,31 +247,31 @@ static enum hrtimer_restart modegate_line_irq(struct hrtimer *timer)
 	unsigned int n = 0;
 	LIST_HEAD(fired);
 	u32 flags;
-	int cpu;
 
 	raw_spin_lock(&line->lock);
-	list_for_each_entry_safe(req, tmp, &line->pending, node) {
-		if (req->expires > now || n == MODEGATE_LINE_MAX_PER_IRQ)
-			break;
-		list_move_tail(&req->node, &fired);
+	while ((req = modegate_tq_req(timerqueue_getnext(&line->pending))) &&
+	       req->tq.expires <= now && n < MODEGATE_LINE_MAX_PER_IRQ) {
+		timerqueue_del(&line->pending, &req->tq);
+		list_add_tail(&req->node, &fired);
 		atomic_set(&req->state, MODEGATE_REQ_FIRED);
 		n++;
 	}
-	req = list_first_entry_or_null(&line->pending, struct modegate_request, node);
-	next = req ? req->expires : KTIME_MAX;
+	if (!req)
+		next = KTIME_MAX;
+	else if (req->tq.expires <= now)
+		next = ktime_add_ns(now, MODEGATE_LINE_REARM_NS); /* not in this irq */
+	else
+		next = req->tq.expires;
 	line->armed = next;
 	raw_spin_unlock(&line->lock);
 
 	if (n) {
-		/* Before the first push: a running delivery may take it at once. */
-		cpu = modegate_deliver_cpu(list_first_entry(&fired,
-							    struct modegate_request,
-							    node));
 		flags = modegate_irq_flags();
 		list_for_each_entry_safe(req, tmp, &fired, node)
 			modegate_fire(req, ktime_to_ns(now), flags);
-		queue_work_on(cpu, modegate_wq, &line->ctx->work);
+		kthread_queue_work(line->ctx->worker, &line->ctx->work);
 	}
+	modegate_stats_irq_time(n, ktime_to_ns(ktime_sub(ktime_get(), now)));
 	if (next == KTIME_MAX)
 		return HRTIMER_NORESTART;
 	hrtimer_set_expires(timer, next);
@@ -246,9 +285,9 @@ static void modegate_line_program(void *info)
 	struct modegate_request *first;
 
 	raw_spin_lock(&line->lock);
-	first = list_first_entry_or_null(&line->pending, struct modegate_request, node);
-	if (first && first->expires < line->armed) {
-		line->armed = first->expires;
+	first = modegate_tq_req(timerqueue_getnext(&line->pending));
+	if (first && first->tq.expires < line->armed) {
+		line->armed = first->tq.expires;
 		hrtimer_start(&line->timer, line->armed, HRTIMER_MODE_ABS_PINNED_HARD);
 	}
 	raw_spin_unlock(&line->lock);
@@ -265,7 +304,7 @@ static struct modegate_line *modegate_line_get(struct modegate_ctx *ctx, int cpu
 	if (!line)
 		return NULL;
 	raw_spin_lock_init(&line->lock);
-	INIT_LIST_HEAD(&line->pending);
+	timerqueue_init_head(&line->pending);
 	line->armed = KTIME_MAX;
 	line->ctx = ctx;
 	line->cpu = cpu;
@@ -279,23 +318,19 @@ static struct modegate_line *modegate_line_get(struct modegate_ctx *ctx, int cpu
 }
 
 /*
- * Queue @req on @line, in expiry order (usually at the tail: a batch has
- * one latency).  Returns true if the timer must be programmed earlier.
+ * Queue @req on @line, in expiry order: O(log n) with IRQs off, however
+ * many are queued.  Returns true if the timer must be programmed earlier.
  */
 static bool modegate_line_add(struct modegate_line *line,
 			      struct modegate_request *req)
 {
-	struct modegate_request *pos;
 	unsigned long irqflags;
 	bool earlier;
 
 	raw_spin_lock_irqsave(&line->lock, irqflags);
-	list_for_each_entry_reverse(pos, &line->pending, node)
-		if (pos->expires <= req->expires)
-			break;
-	list_add(&req->node, &pos->node);
+	timerqueue_add(&line->pending, &req->tq);
 	atomic_set(&req->state, MODEGATE_REQ_QUEUED);
-	earlier = req->expires < line->armed;
+	earlier = req->tq.expires < line->armed;
 	raw_spin_unlock_irqrestore(&line->lock, irqflags);
 	return earlier;
 }
@@ -314,15 +349,19 @@ static int modegate_line_kick(struct modegate_line *line)
 static unsigned int modegate_line_claim(struct modegate_line *line, bool all,
 					u64 user_data, struct list_head *victims)
 {
-	struct modegate_request *req, *tmp;
+	struct timerqueue_node *node, *next;
+	struct modegate_request *req;
 	unsigned long irqflags;
 	unsigned int n = 0;
 
 	raw_spin_lock_irqsave(&line->lock, irqflags);
-	list_for_each_entry_safe(req, tmp, &line->pending, node) {
+	for (node = timerqueue_getnext(&line->pending); node; node = next) {
+		next = timerqueue_iterate_next(node);
+		req = modegate_tq_req(node);
 		if (!all && req->comp.user_data != user_data)
 			continue;
-		list_move_tail(&req->node, victims);
+		timerqueue_del(&line->pending, node);
+		list_add_tail(&req->node, victims);
 		atomic_set(&req->state, MODEGATE_REQ_CANCELLED);
 		n++;
 	}
@@ -381,13 +420,59 @@ static void modegate_deliver_run(struct modegate_request *first, unsigned int nr
 	}
 }
 
-/* The ctx's work item: deliver everything fired, in runs, then post. */
-static void modegate_async_work(struct work_struct *work)
+/*
+ * Work done for a user is that user's: the file's delivery thread runs at
+ * the nice of the thread that submitted the run it delivers, in the
+ * cgroups of its process -- as vhost's worker is its owner's -- so that
+ * the copies are charged where the requests came from (cpu, cpuset, the
+ * memory cgroup of what they allocate) and compete with the submitter's
+ * own tasks, not ahead of everyone.  Usually one process submits on a
+ * file and this changes nothing after the first submit (where the thread
+ * was attached, async_worker_start()); a file shared between processes
+ * moves the thread between their cgroups when the owner of the runs
+ * changes.
+ */
+static void modegate_worker_become(struct modegate_ctx *ctx,
+				   const struct modegate_request *req)
+{
+	struct task_struct *owner;
+
+	if (task_nice(current) != req->nice)
+		set_user_nice(current, req->nice);
+	if (ctx->owner == req->origin)
+		return;
+	/* A process that is gone has no mm left either: -ESRCH is cheap. */
+	owner = get_pid_task(req->origin, PIDTYPE_TGID);
+	if (!owner)
+		return;
+	if (!cgroup_attach_task_all(owner, current)) {
+		put_pid(ctx->owner);
+		ctx->owner = get_pid(req->origin);
+	}
+	put_task_struct(owner);
+}
+
+/* Do @a and @b belong in one run: one strategy, one mm, one owner? */
+static bool modegate_same_run(const struct modegate_request *a,
+			      const struct modegate_request *b)
+{
+	return a->strat == b->strat && a->mm == b->mm &&
+	       a->origin == b->origin && a->nice == b->nice;
+}
+
+/*
+ * The file's delivery work, on its thread: deliver everything fired, in
+ * runs, then post.  Every MODEGATE_RUN_BYTES it posts what it has and
+ * lets the scheduler run something else, so that one user's large copies
+ * neither hold their completions back nor the CPU.
+ */
+static void modegate_async_work(struct kthread_work *work)
 {
 	struct modegate_ctx *ctx = container_of(work, struct modegate_ctx, work);
 	struct modegate_request *first, *req;
 	struct llist_node *list;
 	unsigned int nr, total = 0;
+	size_t bytes = 0;
 	LIST_HEAD(done);
 
 	list = llist_reverse_order(llist_del_all(&ctx->deliver));
@@ -395,19 +480,61 @@ static void modegate_async_work(struct work_struct *work)
 		first = llist_entry(list, struct modegate_request, lnode);
 		nr = 0;
 		llist_for_each_entry(req, list, lnode) {
-			if (req->strat != first->strat || req->mm != first->mm)
+			if (!modegate_same_run(first, req) ||
+			    (nr && bytes + req->len > MODEGATE_RUN_BYTES))
 				break;
+			bytes += req->len;
 			nr++;
 			list = req->lnode.next;
 		}
+		modegate_worker_become(ctx, first);
 		modegate_deliver_run(first, nr, &done);
 		total += nr;
+		if (bytes >= MODEGATE_RUN_BYTES && list) {
+			modegate_count_done(total, false);
+			modegate_ring_post(ctx, &done, total);
+			INIT_LIST_HEAD(&done);
+			total = 0;
+			bytes = 0;
+		}
 		cond_resched();
 	}
 	if (total) {
 		modegate_count_done(total, false);
 		modegate_ring_post(ctx, &done, total);
 	}
+}
+
+/*
+ * Is @cpu one a submitter may aim interrupts at?  A housekeeping CPU for
+ * timers and scheduler domains, or any CPU with CAP_SYS_NICE: a CPU that
+ * isolcpus= or nohz_full= isolated belongs to whoever isolated it, and an
+ * interrupt (and the IPI that programs it) is work done there.  The
+ * capability is checked only for an isolated CPU, so it is audited only
+ * when it is what grants the request.
+ */
+static bool modegate_cpu_housekeeping(int cpu)
+{
+	return housekeeping_test_cpu(cpu, HK_TYPE_TIMER) &&
+	       housekeeping_test_cpu(cpu, HK_TYPE_DOMAIN);
+}
+
+static bool modegate_cpu_ours(int cpu)
+{
+	return modegate_cpu_housekeeping(cpu) || capable(CAP_SYS_NICE);
+}
+
+/* MODEGATE_CPU_ANY: this CPU if it is a housekeeping one, else one that is. */
+static int modegate_cpu_any(void)
+{
+	int cpu = raw_smp_processor_id(), other;
+
+	if (modegate_cpu_housekeeping(cpu))
+		return cpu;
+	for_each_online_cpu(other)
+		if (modegate_cpu_housekeeping(other))
+			return other;
+	return cpu;	/* no housekeeping CPU online: the kernel's own trouble */
 }
 
 static int modegate_async_validate(const struct modegate_async_req *r)
@@ -426,7 +553,8 @@ static int modegate_async_validate(const struct modegate_async_req *r)
 	if (r->latency_ns > MODEGATE_ASYNC_MAX_LATENCY_NS)
 		return -EINVAL;
 	if (r->cpu != MODEGATE_CPU_ANY &&
-	    (r->cpu < 0 || r->cpu >= nr_cpu_ids || !cpu_online(r->cpu)))
+	    (r->cpu < 0 || r->cpu >= nr_cpu_ids || !cpu_online(r->cpu) ||
+	     !modegate_cpu_ours(r->cpu)))
 		return -EINVAL;
 	if (!access_ok(u64_to_user_ptr(r->buf), r->len))
 		return -EFAULT;
@@ -454,9 +582,13 @@ modegate_request_make(struct modegate_ctx *ctx, struct modegate_user *user,
 	req->len = r->len;
 	req->offset = r->offset;
 	req->cpu = cpu;
-	req->submit_cpu = raw_smp_processor_id();
+	req->euid = current_euid();
+	req->egid = current_egid();
+	req->see_all = ns_capable_noaudit(&init_user_ns, CAP_SYS_PTRACE);
+	req->nice = task_nice(current);
 	req->flags = r->flags;
-	req->expires = ktime_add_ns(now, r->latency_ns);
+	timerqueue_init(&req->tq);
+	req->tq.expires = ktime_add_ns(now, r->latency_ns);
 	req->comp.user_data = r->user_data;
 	req->comp.strategy = r->strategy;
 	req->comp.t_submit_ns = ktime_to_ns(now);
@@ -490,7 +622,7 @@ static int modegate_submit_one(struct modegate_ctx *ctx, struct modegate_user *u
 		return -EFAULT;
 	if (*err)
 		return 0;
-	cpu = r.cpu == MODEGATE_CPU_ANY ? raw_smp_processor_id() : r.cpu;
+	cpu = r.cpu == MODEGATE_CPU_ANY ? modegate_cpu_any() : r.cpu;
 	req = modegate_request_make(ctx, user, &r, cpu, now);
 	if (IS_ERR(req)) {
 		*err = PTR_ERR(req);
@@ -534,6 +666,42 @@ static void modegate_submit_kick(struct modegate_ctx *ctx, unsigned long *kick)
 	}
 }
 
+/*
+ * The file's delivery thread, created by its first submit: a kernel thread
+ * (no address space of its own; it adopts the captured one), moved into
+ * the submitter's cgroups and set to its nice before it runs anything --
+ * a worker per owner, as vhost has.  Return: 0, -ENOMEM, -EINTR (a fatal
+ * signal while the thread was being created), or the cgroup core's error.
+ */
+static int modegate_worker_start(struct modegate_ctx *ctx)
+{
+	struct kthread_worker *worker;
+	int ret = 0;
+
+	if (smp_load_acquire(&ctx->worker))
+		return 0;
+	mutex_lock(&ctx->worker_lock);
+	if (ctx->worker)
+		goto out;
+	worker = modegate_kthread_run_worker("modegate-%d", task_pid_nr(current));
+	if (IS_ERR(worker)) {
+		ret = PTR_ERR(worker);
+		goto out;
+	}
+	ret = cgroup_attach_task_all(current, worker->task);
+	if (ret) {
+		kthread_destroy_worker(worker);
+		goto out;
+	}
+	set_user_nice(worker->task, task_nice(current));
+	ctx->owner = get_pid(task_tgid(current));
+	/* The lines read ctx->worker only for requests queued after this. */
+	smp_store_release(&ctx->worker, worker);
+out:
+	mutex_unlock(&ctx->worker_lock);
+	return ret;
+}
+
 /**
  * modegate_ioc_async_submit() - MODEGATE_IOC_ASYNC_SUBMIT
  * @file: the device file.
@@ -567,6 +735,9 @@ int modegate_ioc_async_submit(struct file *file, void *arg)
 		return ret;
 	if (!current->mm)
 		return -EINVAL;
+	ret = modegate_worker_start(ctx);
+	if (ret)
+		return ret;
 	kick = bitmap_zalloc(nr_cpu_ids, GFP_KERNEL);
 	user = modegate_user_get();
 	if (!kick || !user) {
@@ -653,7 +824,10 @@ void modegate_async_release(struct modegate_ctx *ctx)
 		if (line)
 			hrtimer_cancel(&line->timer);
 	}
-	flush_work(&ctx->work);
+	/* The delivery in progress ends, then the thread (which holds no ref). */
+	if (ctx->worker)
+		kthread_destroy_worker(ctx->worker);
+	put_pid(ctx->owner);
 
 	list_for_each_entry_safe(req, tmp, &victims, node) {
 		trace_modegate_async_complete(req->comp.user_data, -ECANCELED, true);
@@ -663,32 +837,9 @@ void modegate_async_release(struct modegate_ctx *ctx)
 	modegate_count_done(n, true);
 }
 
-/* A new file: its delivery work item. */
+/* A new file: its delivery work; the thread comes with the first submit. */
 void modegate_async_open(struct modegate_ctx *ctx)
 {
-	INIT_WORK(&ctx->work, modegate_async_work);
-}
-
-int modegate_async_init(void)
-{
-	/*
-	 * Per CPU, high priority: a batch is delivered on the CPU it was
-	 * submitted from when the file's work is idle (modegate_deliver_cpu()),
-	 * not on the one the interrupt hit -- which may be monopolised by the
-	 * very task it interrupted.  At nice -20 the kworker gets the CPU
-	 * ahead of ordinary tasks there (not ahead of real-time ones: a
-	 * real-time task spinning on the submit CPU holds the file's
-	 * deliveries back, as it would kblockd's).  CPU intensive: a long run
-	 * of copies does not hold up the other files' deliveries queued behind
-	 * it there.
-	 */
-	modegate_wq = alloc_workqueue("modegate", MODEGATE_WQ_PERCPU | WQ_HIGHPRI |
-				      WQ_CPU_INTENSIVE, 0);
-	return modegate_wq ? 0 : -ENOMEM;
-}
-
-void modegate_async_exit(void)
-{
-	/* Files are closed (.owner), and release flushed their work. */
-	destroy_workqueue(modegate_wq);
+	kthread_init_work(&ctx->work, modegate_async_work);
+	mutex_init(&ctx->worker_lock);
 }

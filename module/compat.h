@@ -78,13 +78,14 @@ static inline long modegate_pin_user_pages_remote(struct mm_struct *mm,
 }
 
 /*
- * A per-CPU workqueue says so from 6.17 on (WQ_PERCPU; without it, or
- * WQ_UNBOUND, alloc_workqueue() warns: unbound becomes the default).
+ * kthread_create_worker() created and woke the thread until 6.14; from
+ * 6.14 on it only creates it, and kthread_run_worker() also wakes it.
  */
-#if KERNEL_VERSION(6, 17, 0) <= LINUX_VERSION_CODE
-#define MODEGATE_WQ_PERCPU	WQ_PERCPU
+#include <linux/kthread.h>
+#if KERNEL_VERSION(6, 14, 0) <= LINUX_VERSION_CODE
+#define modegate_kthread_run_worker(fmt, ...)	kthread_run_worker(0, fmt, __VA_ARGS__)
 #else
-#define MODEGATE_WQ_PERCPU	0
+#define modegate_kthread_run_worker(fmt, ...)	kthread_create_worker(0, fmt, __VA_ARGS__)
 #endif
 
 /* hrtimer_setup() replaced hrtimer_init() and ->function in 6.13. */

@@ -7,7 +7,7 @@
  * The interrupt (async.c) must not write the buffer: the address the
  * submitter gave is meaningful only in the submitter's address space, and
  * the interrupted task may be any process, a kernel thread or the idle
- * task.  So the interrupt only hands the request on, and a kworker -- a
+ * task.  So the interrupt only hands the request on, and the file's delivery thread -- a
  * kernel thread with no user address space of its own -- delivers, through
  * the address space captured at submit (mmgrab(), as fs/proc/base.c's
  * mem_open() does: the mm, not the task, so an exec after submit cannot
@@ -17,31 +17,31 @@
  * store's lock is held across the copy, which is safe because the copy
  * cannot sleep on user memory (store.c) -- into pinned pages it cannot
  * fault at all, and into an adopted mm it runs with page faults disabled
- * and faults in without waiting.  A kworker never waits on user space: a
+ * and faults in without waiting.  The delivery thread never waits on user space: a
  * buffer behind a userfaultfd that nobody answers, or a FUSE mapping, ends
  * the copy with the bytes written so far, or -EAGAIN if there are none, and
  * other files' deliveries and the release of this one go on.
  *
  * One table entry per MODEGATE_STRAT_*; async.c calls the ops:
  *
- *  ADOPT_MM  The kworker takes a user reference on the captured mm
+ *  ADOPT_MM  The delivery thread takes a user reference on the captured mm
  *            (mmget_not_zero(): -ESRCH once the process exited or exec'd),
  *            adopts it with kthread_use_mm() -- once for a whole run of
  *            requests -- and copies from the store with the store's
  *            single-copy loop, as io_uring's io-wq and f_fs.c do.
  *  PIN       The pages are pinned at submit, in the submitter's own context
  *            (FOLL_LONGTERM: the pin may last the whole device latency),
- *            and the kworker copies into them through kmap.  A buffer in a
+ *            and the delivery thread copies into them through kmap.  A buffer in a
  *            shared file mapping other than shmem is refused with
  *            -EOPNOTSUPP: writeback could clean such a page while it is
  *            pinned, and the data written through the pin would be lost or
  *            land in a page the filesystem no longer expects to change.
- *  REMOTE    At completion the kworker pins the captured mm's pages itself
+ *  REMOTE    At completion the delivery thread pins the captured mm's pages itself
  *            (pin_user_pages_remote() under mmap_read_lock, as ptrace's
  *            access_remote_vm() does, FOLL_NOWAIT), a chunk at a time.
  *  BUFFERED  A kernel buffer, allocated at submit in the submitter's
  *            context (charged to its memory cgroup and to its user's
- *            budget); the kworker fills it, and the originator copies it out
+ *            budget); the delivery thread fills it, and the originator copies it out
  *            when it reaps, in its own context -- the classic "deferred
  *            copy" of a driver that will not touch user memory from the
  *            completion path.

@@ -198,15 +198,11 @@ static int __init modegate_init(void)
 	if (ret)
 		goto err_store;
 
-	ret = modegate_async_init();
-	if (ret)
-		goto err_ctx;
-
 	modegate_misc.mode = modegate_node_mode;
 	ret = misc_register(&modegate_misc);
 	if (ret) {
 		pr_err("misc_register failed: %d\n", ret);
-		goto err_async;
+		goto err_ctx;
 	}
 
 	if (modegate_allow_wrong_process_demo)
@@ -217,8 +213,6 @@ static int __init modegate_init(void)
 		modegate_store_size);
 	return 0;
 
-err_async:
-	modegate_async_exit();
 err_ctx:
 	modegate_ctx_exit();
 err_store:
@@ -231,7 +225,6 @@ err_stats:
 static void __exit modegate_exit(void)
 {
 	misc_deregister(&modegate_misc);
-	modegate_async_exit();
 	modegate_ctx_exit();
 	modegate_store_exit();
 	modegate_stats_exit();

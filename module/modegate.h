@@ -25,9 +25,12 @@
 #include <linux/fs.h>
 #include <linux/hrtimer.h>
 #include <linux/kref.h>
+#include <linux/kthread.h>
 #include <linux/llist.h>
+#include <linux/mutex.h>
 #include <linux/percpu.h>
 #include <linux/spinlock.h>
+#include <linux/timerqueue.h>
 #include <linux/types.h>
 #include <linux/uaccess.h>
 #include <linux/uidgid.h>
@@ -95,6 +98,7 @@ DECLARE_PER_CPU(struct modegate_counters, modegate_counters);
 
 void modegate_stats_init(void);
 void modegate_stats_exit(void);
+void modegate_stats_irq_time(unsigned int fired, u64 ns);
 
 /* trace.c */
 const char *modegate_ctx_name(void);
@@ -148,7 +152,11 @@ struct pid_namespace;
  * @wait: ASYNC_WAIT sleeps here, woken when @wake_at is reached.
  * @poll_wait: poll and epoll sleep here, woken on every post.
  * @deliver: fired requests waiting for @work, newest first.
- * @work: delivers @deliver, in the modegate workqueue.
+ * @work: delivers @deliver, on @worker.
+ * @worker: the file's delivery thread, created at the first submit in the
+ *	submitter's cgroups and at its nice (async.c); NULL until then.
+ * @worker_lock: serialises creating @worker.
+ * @owner: the process whose cgroups @worker is in (only @worker uses it).
  * @lines: per CPU, the simulated interrupt line (allocated on first use).
  * @ref: one for the file, one per request (release flushes @work, which
  *	holds none).
@@ -167,7 +175,10 @@ struct modegate_ctx {
 	wait_queue_head_t wait;
 	wait_queue_head_t poll_wait;
 	struct llist_head deliver;
-	struct work_struct work;
+	struct kthread_work work;
+	struct kthread_worker *worker;
+	struct mutex worker_lock;
+	struct pid *owner;
 	struct modegate_line **lines;
 	struct kref ref;
 	struct list_head all;
@@ -175,7 +186,9 @@ struct modegate_ctx {
 
 /**
  * struct modegate_request - one async read, from submit to reap
- * @node: on its line's pending list (QUEUED), then on ctx->done.
+ * @tq: on its line's timerqueue, by expiry, while QUEUED.
+ * @node: once off the line: on the list of requests one interrupt fired
+ *	or a cancel claimed, then on ctx->done.
  * @lnode: on ctx->deliver (FIRED).
  * @ctx: the file; the request holds a reference.
  * @strat: the delivery strategy.
@@ -185,11 +198,14 @@ struct modegate_ctx {
  * @origin: the submitting process, for origin_tgid at reap.
  * @buf: user buffer, in @mm.
  * @offset: store offset.
- * @expires: CLOCK_MONOTONIC time of the interrupt.
  * @len: bytes requested.
  * @state: &enum modegate_req_state.
  * @cpu: CPU of the interrupt.
- * @submit_cpu: CPU the submit ran on, where the delivery is steered (a hint).
+ * @euid: the submitter's effective uid: the interrupt names a task to it
+ *	only if that task's real, effective and saved uids are this one...
+ * @egid: ... and its gids are this one,
+ * @see_all: ... or if the submitter had CAP_SYS_PTRACE.
+ * @nice: the submitting thread's nice; its delivery runs at it.
  * @flags: MODEGATE_REQ_* bits.
  * @for_originator: completed, the copy left to the originator's reap.
  * @reap_done: @for_originator, and a reap made the copy, but could not
@@ -206,7 +222,10 @@ struct modegate_ctx {
  * @comp: the completion, filled in as the request goes.
  */
 struct modegate_request {
-	struct list_head node;
+	union {
+		struct timerqueue_node tq;
+		struct list_head node;
+	};
 	struct llist_node lnode;
 	struct modegate_ctx *ctx;
 	const struct modegate_strategy *strat;
@@ -216,11 +235,13 @@ struct modegate_request {
 	struct pid *origin;
 	u64 buf;
 	loff_t offset;
-	ktime_t expires;
 	u32 len;
 	atomic_t state;
 	int cpu;
-	int submit_cpu;
+	kuid_t euid;
+	kgid_t egid;
+	bool see_all;
+	s8 nice;
 	u16 flags;
 	bool for_originator;
 	bool reap_done;
@@ -247,7 +268,7 @@ struct modegate_request {
  *	the request.  Optional.
  * @irq: in the interrupt (hard irq, on whatever task was running).  Must
  *	not sleep and must not touch the originator's memory.  Optional.
- * @deliver: in the ctx's work item, for a run of requests of this strategy
+ * @deliver: in the file's delivery thread, for a run of requests of this strategy
  *	and one mm (@nr of them, linked by @lnode from @first): sets each
  *	comp.result, and modegate_delivered() for each it wrote (the run is
  *	stamped with the time once it ends).  May set @for_originator to
@@ -330,8 +351,6 @@ int modegate_ioc_async_wait(struct file *file, void *arg);
 int modegate_ioc_async_eventfd(struct file *file, void *arg);
 
 /* async.c: the request life cycle. */
-int modegate_async_init(void);
-void modegate_async_exit(void);
 void modegate_async_open(struct modegate_ctx *ctx);
 void modegate_async_release(struct modegate_ctx *ctx);
 int modegate_ioc_async_submit(struct file *file, void *arg);

@@ -80,12 +80,95 @@ static int modegate_stats_show(struct seq_file *m, void *v)
 }
 DEFINE_SHOW_ATTRIBUTE(modegate_stats);
 
+/*
+ * The longest simulated interrupt, per CPU: how long one hard irq of the
+ * engine ran and how many requests it completed.  debugfs "irq" shows the
+ * maximum over the CPUs; writing to it starts a new measurement.
+ */
+struct modegate_irq_time {
+	u64 max_ns;
+	u64 fired;	/* requests completed by that interrupt */
+	u64 count;	/* interrupts */
+};
+
+static DEFINE_PER_CPU(struct modegate_irq_time, modegate_irq_time);
+
+/**
+ * modegate_stats_irq_time() - account one simulated interrupt
+ * @fired: requests it completed.
+ * @ns: how long it ran.
+ *
+ * Context: hard irq, on the CPU it ran on.
+ */
+void modegate_stats_irq_time(unsigned int fired, u64 ns)
+{
+	struct modegate_irq_time *t = this_cpu_ptr(&modegate_irq_time);
+
+	WRITE_ONCE(t->count, t->count + 1);
+	if (ns > t->max_ns) {
+		WRITE_ONCE(t->max_ns, ns);
+		WRITE_ONCE(t->fired, fired);
+	}
+}
+
+static int modegate_irq_show(struct seq_file *m, void *v)
+{
+	u64 max_ns = 0, fired = 0, count = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		const struct modegate_irq_time *t = per_cpu_ptr(&modegate_irq_time, cpu);
+		u64 ns = READ_ONCE(t->max_ns);
+
+		count += READ_ONCE(t->count);
+		if (ns > max_ns) {
+			max_ns = ns;
+			fired = READ_ONCE(t->fired);
+		}
+	}
+	seq_printf(m, "%-16s %llu\n%-16s %llu\n%-16s %llu\n", "irq_count", count,
+		   "irq_max_ns", max_ns, "irq_max_fired", fired);
+	return 0;
+}
+
+static int modegate_irq_open(struct inode *inode, struct file *file)
+{
+	return single_open(file, modegate_irq_show, NULL);
+}
+
+/* Any write resets the measurement (racing interrupts may survive it). */
+static ssize_t modegate_irq_write(struct file *file, const char __user *buf,
+				  size_t len, loff_t *ppos)
+{
+	int cpu;
+
+	for_each_possible_cpu(cpu) {
+		struct modegate_irq_time *t = per_cpu_ptr(&modegate_irq_time, cpu);
+
+		WRITE_ONCE(t->max_ns, 0);
+		WRITE_ONCE(t->fired, 0);
+		WRITE_ONCE(t->count, 0);
+	}
+	return len;
+}
+
+static const struct file_operations modegate_irq_fops = {
+	.owner = THIS_MODULE,
+	.open = modegate_irq_open,
+	.read = seq_read,
+	.llseek = seq_lseek,
+	.write = modegate_irq_write,
+	.release = single_release,
+};
+
 void modegate_stats_init(void)
 {
 	/* debugfs failures are not errors: the device works without it. */
 	modegate_debugfs = debugfs_create_dir(KBUILD_MODNAME, NULL);
 	debugfs_create_file("stats", 0400, modegate_debugfs, NULL,
 			    &modegate_stats_fops);
+	debugfs_create_file("irq", 0600, modegate_debugfs, NULL,
+			    &modegate_irq_fops);
 }
 
 void modegate_stats_exit(void)

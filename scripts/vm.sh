@@ -70,12 +70,20 @@ append="console=ttyS0,115200 panic=-1 oops=panic panic_on_warn=1"
 append+=" softlockup_panic=1 hung_task_panic=1 MODEGATE_JOB=$job"
 [ -n "${MODEGATE_TESTS:-}" ] && append+=" MODEGATE_TESTS=${MODEGATE_TESTS// /,}"
 append+=" ${VM_APPEND:-}"
+# The check job boots a third CPU, isolated from the scheduler and the tick
+# (isolcpus=, nohz_full=): isolcpu_test checks that a member of the
+# device's group cannot aim interrupts at it.  VM_CPUS overrides.
+cpus=${VM_CPUS:-2}
+if [ "$job" = check ] && [ -z "${VM_CPUS:-}" ]; then
+	cpus=3
+	append+=" isolcpus=2 nohz_full=2"
+fi
 
 qemu_run() { # qemu_run ACCEL CPU JOBLOGDIR TIMEOUT
 	local d=$3
 	timeout --foreground -k 5 "$4" qemu-system-x86_64 \
 		-nodefaults -no-reboot -machine pc -accel "$1" -cpu "$2" \
-		-smp "${VM_CPUS:-2}" -m "$mem" -display none \
+		-smp "$cpus" -m "$mem" -display none \
 		-kernel "$kimage" -initrd "$out/initramfs.cpio.gz" \
 		-append "$append" \
 		-chardev "file,id=con,path=$d/console.log" -serial chardev:con \

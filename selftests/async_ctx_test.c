@@ -197,68 +197,6 @@ TEST_F(ctx, interrupt_hits_the_process_running_there)
 }
 
 /* The CPUs task @pid may run on, as /proc/PID/status lists them; -1 if unknown. */
-static int mg_cpus_allowed(pid_t pid, char list[32])
-{
-	char path[64], text[4096], *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", pid);
-	if (mg_read_text(path, text, sizeof(text)) < 0)
-		return -1;
-	p = strstr(text, "Cpus_allowed_list:");
-	return p && sscanf(p, "Cpus_allowed_list: %31s", list) == 1 ? 0 : -1;
-}
-
-/*
- * The interrupt fires on the CPU the request names, on whatever runs there
- * (here a spinning process); the delivery is steered back to the CPU the
- * submit ran on, where the originator's mm is still loaded: its kworker is
- * one bound to that CPU, whichever CPU the submitter is on.  The steering
- * is a hint that a delivery already queued or running overrides (one work
- * item per file), so each request goes through a file of its own, whose
- * work has never run: closing the previous one waited for its delivery.
- */
-TEST_F(ctx, delivery_runs_on_the_submitting_cpu)
-{
-	static const __u32 strats[] = { MODEGATE_STRAT_ADOPT_MM, MODEGATE_STRAT_PIN };
-	struct mg_shared *sh = mg_shared_map();
-	struct modegate_async_completion c;
-	int i, fd, submit_cpu, irq_cpu;
-	char allowed[32], want[16];
-	pid_t pid;
-
-	ASSERT_NE(NULL, sh);
-	pid = mg_spinner(sh);
-	ASSERT_LT(0, pid);
-	ASSERT_EQ(0, mg_wait_flag(&sh->ready));
-	for (i = 0; i < 40; i++) {
-		struct modegate_async_req r;
-
-		/* Submit from CPU 0 to the spinner's CPU, then from it to CPU 0. */
-		submit_cpu = i % 2 ? IRQ_CPU : 0;
-		irq_cpu = i % 2 ? 0 : IRQ_CPU;
-		ASSERT_EQ(0, mg_pin_cpu(submit_cpu));
-		fd = open(MG_DEV, O_RDWR);
-		ASSERT_LE(0, fd);
-		r = mg_req(strats[i / 2 % 2], self->buf, 64, i, (i % 4) * 100 * MG_USEC,
-			   irq_cpu, i);
-		ASSERT_EQ(1, mg_submit(fd, &r, 1));
-		ASSERT_EQ(1, mg_collect(fd, &c, 1));
-		ASSERT_EQ(0, close(fd));
-		ASSERT_EQ(64, c.result);
-		ASSERT_EQ(irq_cpu, c.irq_cpu);
-		ASSERT_LT(0, c.deliver_pid);
-		ASSERT_EQ(0, mg_cpus_allowed(c.deliver_pid, allowed))
-			TH_LOG("deliver_pid %d", c.deliver_pid);
-		snprintf(want, sizeof(want), "%d", submit_cpu);
-		ASSERT_STREQ(want, allowed)
-			TH_LOG("request %d: submitted on CPU %d, interrupt on CPU %d, delivered by pid %d (CPUs %s)",
-			       i, submit_cpu, irq_cpu, c.deliver_pid, allowed);
-	}
-	ASSERT_EQ(0, mg_pin_cpu(0));
-	ASSERT_EQ(0, mg_stop_child(sh, pid));
-	ASSERT_QUIESCENT();
-}
-
 /* Nothing runs on the interrupt's CPU: the interrupt hits the idle task. */
 TEST_F(ctx, interrupt_hits_the_idle_task)
 {

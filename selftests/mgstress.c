@@ -840,6 +840,37 @@ static void result(bool ok, const char *name)
 	printf("result stress %s %s\n", ok ? "ok" : "fail", name);
 }
 
+#define IRQ_TIME	"/sys/kernel/debug/modegate/irq"
+
+/* Start a new measurement of the longest simulated interrupt. */
+static void irq_time_reset(void)
+{
+	int fd = open(IRQ_TIME, O_WRONLY);
+
+	if (fd >= 0) {
+		if (write(fd, "0", 1) != 1)
+			perror("mgstress: " IRQ_TIME);
+		close(fd);
+	}
+}
+
+/*
+ * The longest hard irq of the run, and how many requests it completed
+ * (the module bounds that number however many are due).
+ */
+static void irq_time_report(void)
+{
+	char text[256], *p;
+
+	if (mg_read_text(IRQ_TIME, text, sizeof(text)) < 0) {
+		printf("mgstress: no %s (debugfs)\n", IRQ_TIME);
+		return;
+	}
+	for (p = text; (p = strchr(p, '\n')); )
+		*p = ' ';
+	printf("mgstress: interrupts: %s\n", text);
+}
+
 static int race_phase(int seconds, int workers)
 {
 	uint64_t deadline = mg_now() + seconds * MG_NSEC;
@@ -860,6 +891,7 @@ static int race_phase(int seconds, int workers)
 	memset(stats, 0, sizeof(*stats) * MAX_WORKERS);
 	printf("mgstress: seed=%llu seconds=%d workers=%d\n", seed, seconds, workers);
 	fflush(stdout);
+	irq_time_reset();
 	if (pthread_create(&racer, NULL, rmmod_racer, NULL))
 		return 1;
 	for (i = 0; i < workers; i++) {
@@ -894,6 +926,7 @@ static int race_phase(int seconds, int workers)
 		result(iters > 0 && fails == 0, sc_name[sc]);
 		rc |= !(iters > 0 && fails == 0);
 	}
+	irq_time_report();
 	printf("mgstress: rmmod attempts %ld, %ld not refused (errno %d)\n",
 	       racer_tries, racer_bad, racer_errno);
 	result(racer_tries > 0 && !racer_bad, "rmmod_refused_while_open");

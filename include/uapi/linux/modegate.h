@@ -218,6 +218,10 @@ struct modegate_va_translate {
 
 /**
  * define MODEGATE_CPU_ANY - &modegate_async_req.cpu for "any CPU"
+ *
+ * The submitting CPU if it is a housekeeping CPU (not isolated from
+ * timers and scheduler domains by isolcpus= or nohz_full=), else a
+ * housekeeping CPU.
  */
 #define MODEGATE_CPU_ANY		(-1)
 
@@ -232,7 +236,11 @@ struct modegate_va_translate {
  *	from &modegate_async_completion.t_submit_ns; at most
  *	&modegate_info.max_latency_ns.
  * @strategy: MODEGATE_STRAT_*.
- * @cpu: CPU the interrupt fires on, or %MODEGATE_CPU_ANY.
+ * @cpu: CPU the interrupt fires on, or %MODEGATE_CPU_ANY.  It must be
+ *	online, and a housekeeping CPU (one that isolcpus= or nohz_full= did
+ *	not isolate from timers and scheduler domains) unless the submitter
+ *	has CAP_SYS_NICE: an interrupt is work done on that CPU, and an
+ *	isolated CPU belongs to whoever isolated it (-EINVAL otherwise).
  * @flags: MODEGATE_REQ_* bits.  %MODEGATE_REQ_DEMO_WRONG_PROCESS is valid
  *	with %MODEGATE_STRAT_NAIVE only, and does anything only when the module
  *	parameter allow_wrong_process_demo is set: if the interrupt then lands
@@ -291,11 +299,12 @@ struct modegate_async_submit {
 #define MODEGATE_CTX_IRQ_USER		(1U << 4) /* interrupted in user mode */
 #define MODEGATE_CTX_WRONG_PROCESS	(1U << 5) /* demo wrote a bystander */
 #define MODEGATE_CTX_CANCELLED		(1U << 6) /* cancelled, not delivered */
+#define MODEGATE_CTX_IRQ_OTHER_USER	(1U << 7) /* ... another user's task */
 
 /* &modegate_async_completion.delivered_by */
 #define MODEGATE_DELIVER_NONE		0 /* nothing written */
-#define MODEGATE_DELIVER_WORKER		1 /* kworker, captured mm adopted */
-#define MODEGATE_DELIVER_KMAP		2 /* kworker, through pinned pages */
+#define MODEGATE_DELIVER_WORKER		1 /* delivery thread, mm adopted */
+#define MODEGATE_DELIVER_KMAP		2 /* delivery thread, pinned pages */
 #define MODEGATE_DELIVER_ORIGINATOR	3 /* the originating process itself */
 #define MODEGATE_DELIVER_BYSTANDER	4 /* demo: into a bystander */
 
@@ -321,18 +330,27 @@ struct modegate_async_submit {
  * @irq_comm: its comm, NUL-terminated; all zero for a task not visible in
  *	the submitter's pid namespace (the idle task's "swapper/N" is shown
  *	only to a submitter in the initial pid namespace).
- * @ctx_flags: MODEGATE_CTX_* bits.
+ * @ctx_flags: MODEGATE_CTX_* bits.  The interrupted task is named (@irq_pid,
+ *	@irq_tgid, @irq_comm) and described (%MODEGATE_CTX_IRQ_IDLE,
+ *	%MODEGATE_CTX_IRQ_KTHREAD, %MODEGATE_CTX_IRQ_USER,
+ *	%MODEGATE_CTX_IRQ_MM_MATCH) only to a submitter that could ptrace it
+ *	by credentials: its real, effective and saved uids and gids are the
+ *	submitter's effective uid and gid at submit, or the submitter had
+ *	CAP_SYS_PTRACE.  Any other task -- another user's process, and for an
+ *	unprivileged submitter the idle task and kernel threads, which are
+ *	root's -- is reported as %MODEGATE_CTX_IRQ_OTHER_USER alone: pids 0,
+ *	an empty comm, none of those bits.
  * @delivered_by: MODEGATE_DELIVER_*.
  * @deliver_pid: thread id of the task that wrote the data (0 if none), in
  *	the reaper's pid namespace at reap time (0 if not visible there; a
- *	kworker never is from a child pid namespace).
+ *	delivery thread never is from a child pid namespace).
  * @origin_tgid: process id that submitted the request, in the reaper's pid
  *	namespace at reap time (0 if not visible there).
  * @t_submit_ns: CLOCK_MONOTONIC at submit (read once per
  *	%MODEGATE_IOC_ASYNC_SUBMIT call, as it begins: a batch shares it).
  * @t_irq_ns: CLOCK_MONOTONIC when the interrupt fired (0 if it did not).
  * @t_deliver_ns: CLOCK_MONOTONIC once the data was written (0 if not): a
- *	run of requests the kworker delivers together is stamped once, as
+ *	run of requests the delivery thread delivers together is stamped once, as
  *	it ends, and so are the %MODEGATE_STRAT_BUFFERED copies one
  *	%MODEGATE_IOC_ASYNC_REAP call makes.
  */
