@@ -673,7 +673,7 @@ TEST_F(dev, unmapped_buffer_faults_cleanly)
 /*
  * Every step of a request is a tracepoint, and with trace=1 the interrupt
  * and the delivery each print the context they ran in: hardirq for the
- * interrupt, a kthread (the kworker) for ADOPT_MM, the process itself for
+ * interrupt, a kthread (the file's delivery thread) for ADOPT_MM, the process itself for
  * BUFFERED's copy at reap.
  */
 TEST_F(dev, every_step_is_traced)
@@ -716,7 +716,7 @@ TEST_F(dev, every_step_is_traced)
 	EXPECT_TEXT(trace, "user_data=4242 cpu=%d interrupted pid=", cpu);
 	EXPECT_TEXT(trace, "origin_tgid=%d mm=", getpid());
 	EXPECT_TEXT(trace, "user_data=4242 strategy=ADOPT_MM by pid=");
-	EXPECT_TEXT(trace, "comm=kworker");
+	EXPECT_TEXT(trace, "comm=modegate-");
 	EXPECT_TEXT(trace, "via=adopted-mm -> 32");
 	EXPECT_TEXT(trace, "user_data=4242 completed -> 32");
 	EXPECT_TEXT(trace, "user_data=4343 strategy=BUFFERED by pid=%d comm=async_api_test via=originator -> 32",

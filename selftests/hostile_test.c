@@ -521,7 +521,7 @@ static int ns_submitter(struct ns_shared *sh, int hostfd)
  * comm spinning where its interrupts fire: the completions show no pid,
  * tgid or comm of any task outside the namespace (0 and empty, the idle
  * task too), origin_tgid is the submitter as the reaper sees it, and a
- * kworker's deliver_pid is 0 there.  Every completion is checked; the
+ * delivery thread's deliver_pid is 0 there.  Every completion is checked; the
  * counts of interrupts that hit the spinner and the idle task show the
  * test was not vacuous.
  */
@@ -589,7 +589,7 @@ TEST_F_TIMEOUT(hostile, child_pid_namespace_sees_no_host_task, 120)
 	for (i = 0; i < NS_CROSS; i++) {
 		ASSERT_EQ(sh->g_global, c[i].origin_tgid);
 		ASSERT_EQ(64, c[i].result);
-		ASSERT_LT(0, c[i].deliver_pid);	/* a kworker: the host sees it */
+		ASSERT_LT(0, c[i].deliver_pid);	/* a kernel thread: the host sees it */
 		/* The context was captured for the submitter's namespace. */
 		ASSERT_EQ(0, c[i].irq_pid);
 		ASSERT_EQ(0, c[i].irq_tgid);

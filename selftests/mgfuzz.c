@@ -34,6 +34,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -182,6 +183,9 @@ static void fuzz_ioctl(struct fuzz_thread *t, int fd)
 		arg.submit.nr = pick(t, 8) ? n : (uint32_t)rnd(t);
 		arg.submit.req_size = pick(t, 8) ? sizeof(reqs[0]) : (uint32_t)pick(t, 128);
 		arg.submit.flags = fuzz_flags(t, 0);
+		/* The delivery thread follows the submitter's nice. */
+		if (pick(t, 16) == 0)
+			setpriority(PRIO_PROCESS, 0, (int)pick(t, 40) - 20);
 		break;
 	case _IOC_NR(MODEGATE_IOC_ASYNC_REAP):
 		arg.reap.comps = pick(t, 8) ? (uint64_t)comps : fuzz_ptr(t, sizeof(comps));

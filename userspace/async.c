@@ -61,6 +61,8 @@ static int mg_store_payload(int fd, size_t len)
 
 const char *mg_async_mm_name(const struct modegate_async_completion *c)
 {
+	if (c->ctx_flags & MODEGATE_CTX_IRQ_OTHER_USER)
+		return "another user's";
 	if (c->ctx_flags & MODEGATE_CTX_IRQ_IDLE)
 		return "none (idle)";
 	if (c->ctx_flags & MODEGATE_CTX_IRQ_KTHREAD)
@@ -410,6 +412,9 @@ static void mg_naive_explain(const struct mg_async_run *r)
 		if (c->ctx_flags & MODEGATE_CTX_WRONG_PROCESS)
 			out_say("request %llu (NAIVE, demo): the data was written into pid %d (%.16s): the wrong process",
 				(unsigned long long)c->user_data, c->irq_tgid, c->irq_comm);
+		else if (c->ctx_flags & MODEGATE_CTX_IRQ_OTHER_USER)
+			out_say("request %llu (NAIVE): the interrupt hit another user's task (not named to you); a raw write would have gone into it, not into %d",
+				(unsigned long long)c->user_data, c->origin_tgid);
 		else if (c->ctx_flags & (MODEGATE_CTX_IRQ_IDLE | MODEGATE_CTX_IRQ_KTHREAD))
 			out_say("request %llu (NAIVE): a raw write at the buffer address would have run with no user address space (%.16s): an oops, or a write into whatever mm was lazily loaded",
 				(unsigned long long)c->user_data, c->irq_comm);

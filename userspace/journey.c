@@ -2,7 +2,7 @@
 /*
  * The journey of async requests, from the module's trace events: for each
  * request its submit, its interrupt, its delivery (or deliveries: BUFFERED
- * is copied into a kernel buffer by the kworker, then by the originator at
+ * is copied into a kernel buffer by the delivery thread, then by the originator at
  * reap) and its reap, each with the CPU, the task that ran it and the trace
  * timestamp.  svg.c draws it.
  */

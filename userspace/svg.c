@@ -38,7 +38,7 @@ static const struct {
 } svg_roles[ROLES] = {
 	[ROLE_ORIGIN] = { "#dbe7fb", "#2f5fb3", "the originator (the tool)" },
 	[ROLE_OTHER] = { "#fde6c8", "#b36200", "another process (interrupted)" },
-	[ROLE_KWORKER] = { "#dcf1dc", "#2e7d32", "a kworker (kernel thread)" },
+	[ROLE_KWORKER] = { "#dcf1dc", "#2e7d32", "the delivery thread (kernel thread)" },
 	[ROLE_IDLE] = { "#e8e8e8", "#6b6b6b", "idle task or other kernel thread" },
 	[ROLE_BYSTANDER] = { "#f8d2d6", "#b00020", "the registered bystander" },
 };
@@ -109,7 +109,7 @@ static enum svg_role svg_role(const struct svg_layout *l, const struct mg_jevent
 		return ROLE_IDLE;
 	if (l->p->run && e->pid == l->p->run->spinner)
 		return l->p->bystander ? ROLE_BYSTANDER : ROLE_OTHER;
-	if (!strncmp(e->comm, "kworker", 7))
+	if (!strncmp(e->comm, "kworker", 7) || !strncmp(e->comm, "modegate-", 9))
 		return ROLE_KWORKER;
 	if (l->p->run && e->pid == l->p->run->origin)
 		return ROLE_ORIGIN;
@@ -205,6 +205,9 @@ static void svg_careless_line(const struct svg_layout *l, struct svg_label *lab,
 	if (c->ctx_flags & MODEGATE_CTX_WRONG_PROCESS)
 		svg_add_line(lab, true, "#%llu written here, at %#llx: the wrong process",
 			     (unsigned long long)c->user_data, buf);
+	else if (c->ctx_flags & MODEGATE_CTX_IRQ_OTHER_USER)
+		svg_add_line(lab, true, "#%llu a raw write: into another user's task",
+			     (unsigned long long)c->user_data);
 	else if (c->ctx_flags & (MODEGATE_CTX_IRQ_IDLE | MODEGATE_CTX_IRQ_KTHREAD))
 		svg_add_line(lab, true, "#%llu a raw write: no user memory here",
 			     (unsigned long long)c->user_data);
