@@ -13,7 +13,8 @@
 #   make zoo        classic driver mistakes (labs/), each caught live; tally line
 #   make matrix     the check job on Debian 6.1, 6.12, 6.12-rt and sid kernels
 #   make lint       checkpatch --strict, sparse C=2, W=1, shellcheck
-#   make deps       install the Debian packages the project needs
+#   make deps       install every Debian package the project uses; each
+#                   target installs only its own groups (scripts/deps.sh)
 #   make load/unload  on a dev box whose kernel can load modules
 #   make install/uninstall  module, tool, header, man pages, udev, sysusers
 #   make package    DKMS, install, udev group, man pages, .debs; tally line
@@ -50,8 +51,20 @@ tool:
 selftests:
 	$(MAKE) -C selftests
 
+# The package groups each target needs (scripts/deps.sh lists them); a
+# target-specific variable reaches the deps prerequisite.  make deps alone
+# installs every group.
+DEPS_GROUPS ?=
+demo: DEPS_GROUPS = base
+check: DEPS_GROUPS = check
+lint: DEPS_GROUPS = lint
+check-debug stress zoo: DEPS_GROUPS = kernel
+fuzz: DEPS_GROUPS = fuzz
+bench: DEPS_GROUPS = bench
+matrix: DEPS_GROUPS = matrix
+package: DEPS_GROUPS = package
 deps:
-	@bash scripts/deps.sh
+	@bash scripts/deps.sh $(DEPS_GROUPS)
 
 $(RESULTS):
 	@mkdir -p $@
@@ -135,7 +148,7 @@ bench: deps
 # go to the terminal and build/profile.txt.  Not part of check or CI.
 PROFILE ?= async_qd32_adopt_mm
 profile:
-	@bash scripts/deps.sh linux-perf
+	@bash scripts/deps.sh bench linux-perf
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory -C bench
 	@mkdir -p build
@@ -143,10 +156,16 @@ profile:
 	VM_APPEND="PROFILE=$(PROFILE) $(VM_APPEND)" bash scripts/vm.sh profile; rc=$$?; \
 	cp build/vm-profile/output build/profile.txt 2>/dev/null && cat build/profile.txt; exit $$rc
 
+# The demo's picture lands in build/demo/async.svg (and .png); a demo that
+# drew it also refreshes the copy the README shows, doc/journey.svg.
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@bash scripts/vm.sh demo; rc=$$?; \
-		bash scripts/demo-picture.sh build/vm-demo/output build/demo || rc=1; exit $$rc
+		bash scripts/demo-picture.sh build/vm-demo/output build/demo || rc=1; \
+		if [ $$rc = 0 ] && [ -s build/demo/async.svg ]; then \
+			cp build/demo/async.svg doc/journey.svg && \
+			echo "modegate: doc/journey.svg refreshed from build/demo/async.svg"; \
+		fi; exit $$rc
 
 matrix: deps
 	@$(MAKE) --no-print-directory tool selftests
