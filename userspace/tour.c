@@ -735,7 +735,7 @@ static const struct tour_step tour_steps[] = {
 	  "virtual address spaces",
 	  "Virtual addresses are translated page by page.", step_scatter },
 	{ "split", "User space ends at TASK_SIZE; the kernel's half is out of reach",
-	  "virtual address spaces",
+	  "the user/kernel split",
 	  "A user process cannot touch addresses reserved for the kernel.", step_split },
 	{ "validate", "The kernel must validate everything it is given",
 	  "copying across the boundary",
