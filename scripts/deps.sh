@@ -15,7 +15,7 @@
 #            (the debug kernel: make check-debug, stress, zoo)
 #   fuzz     @kernel and trinity (make fuzz)
 #   bench    @base, liburing and gnuplot (make bench, make profile)
-#   matrix   @check and Debian's archive keyring (make matrix)
+#   matrix   @kernel and Debian's archive keyring (make matrix)
 #   package  @check, DKMS, debhelper, lintian, man, udev (make package)
 # Any other argument is a package name (make profile asks for linux-perf).
 set -eu
@@ -30,7 +30,7 @@ declare -A group=(
 	[kernel]="@check flex bison bc libelf-dev libssl-dev dwarves rsync"
 	[fuzz]="@kernel trinity"
 	[bench]="@base liburing-dev gnuplot-nox"
-	[matrix]="@check debian-archive-keyring"
+	[matrix]="@kernel debian-archive-keyring"
 	[package]="@check git dkms dpkg-dev debhelper dh-dkms lintian mandoc
 		man-db udev systemd"
 )

@@ -70,7 +70,7 @@ kbuild_clean() { # kbuild_clean ARGS: build, fail on any warning
 history_words() {
 	local re='\bstops? [0-9]+\b|\bthis stop\b|\bwaves?\b|\bearlier (run|stop)s?\b'
 	re+='|\bseed 0[0-9]+|\bseed.s scenario|\bcommit [0-9a-f]{7,40}\b|\bat commit\b'
-	re+='|\bwas tried\b|\bmeasured worse\b'
+	re+='|\bwas tried\b|\bmeasured worse\b|\bissue [0-9]+\b'
 	local found
 	found=$(git ls-files -co --exclude-standard -z -- . ':!scripts/lint.sh' ':!build' |
 		xargs -0 grep -nIiE "$re" --)
