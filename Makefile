@@ -139,7 +139,8 @@ bench: deps
 	VM_APPEND="$(foreach v,$(BENCH_VARS),$(if $($(v)),$(v)=$($(v)))) $(VM_APPEND)" \
 		bash scripts/vm.sh bench >build/bench-vm.log 2>&1; rc=$$?; \
 	cat build/bench-vm.log; \
-	bash scripts/bench-report.sh build/vm-bench/output build build/bench-vm.log || rc=1; \
+	MG_BENCH_CMD="$(strip make bench $(foreach v,$(BENCH_VARS),$(if $($(v)),$(v)=$($(v)))))" \
+		bash scripts/bench-report.sh build/vm-bench/output build build/bench-vm.log || rc=1; \
 	exit $$rc
 
 # Where the time goes: perf (linux-perf) in the VM samples every CPU while
