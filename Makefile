@@ -12,12 +12,14 @@
 #   make profile    where the time of one figure goes (perf in the VM)
 #   make zoo        classic driver mistakes (labs/), each caught live; tally line
 #   make matrix     the check job on Debian 6.1, 6.12, 6.12-rt and sid kernels
-#   make lint       checkpatch --strict, sparse C=2, W=1, shellcheck
+#   make lint       checkpatch --strict, sparse C=2, W=1, shellcheck, man
+#                   pages, no development history in the tree
 #   make deps       install every Debian package the project uses; each
 #                   target installs only its own groups (scripts/deps.sh)
 #   make load/unload  on a dev box whose kernel can load modules
 #   make install/uninstall  module, tool, header, man pages, udev, sysusers
 #   make package    DKMS, install, udev group, man pages, .debs; tally line
+#   make help       this list
 
 # DKMS runs "make KERNELRELEASE=<kernel> module": that kernel is KVER.
 ifneq ($(KERNELRELEASE),)
@@ -65,6 +67,11 @@ matrix: DEPS_GROUPS = matrix
 package: DEPS_GROUPS = package
 deps:
 	@bash scripts/deps.sh $(DEPS_GROUPS)
+
+# The targets, from the one list: the comment at the top of this file.
+help:
+	@awk 'NR > 2 && !/^#/ { exit } /^#   make / { on = 1 } /^#   [^ ]/ && !/^#   make / { on = 0 } \
+		on && /^#   / { sub(/^# /, ""); print }' $(firstword $(MAKEFILE_LIST))
 
 $(RESULTS):
 	@mkdir -p $@
@@ -243,5 +250,5 @@ clean:
 	$(MAKE) -C bench clean
 	rm -rf build
 
-.PHONY: all module tool selftests deps shellcheck check check-debug fuzz stress zoo bench profile demo lint load unload clean \
+.PHONY: all module tool selftests deps help shellcheck check check-debug fuzz stress zoo bench profile demo lint load unload clean \
 	install install-module install-tool install-data uninstall package
