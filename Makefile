@@ -17,7 +17,8 @@
 #   make deps       install every Debian package the project uses; each
 #                   target installs only its own groups (scripts/deps.sh)
 #   make load/unload  on a dev box whose kernel can load modules
-#   make install/uninstall  module, tool, header, man pages, udev, sysusers
+#   make install/uninstall  module, tool, header, man pages, bash completion,
+#                   udev rule, sysusers group
 #   make package    DKMS, install, udev group, man pages, .debs; tally line
 #   make help       this list
 
@@ -190,8 +191,8 @@ unload:
 
 # make install [DESTDIR=...] [PREFIX=/usr/local]: the module into
 # /lib/modules/KVER/extra (then depmod, unless DESTDIR), the tool, the uapi
-# header, the man pages, the udev rule and sysusers.d entry (group modegate,
-# /dev/modegate 0660) and an example modprobe.d file.  make uninstall
+# header, the man pages, the bash completion, the udev rule and sysusers.d
+# entry (group modegate, /dev/modegate 0660) and an example modprobe.d file.  make uninstall
 # removes the same files.
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
@@ -200,12 +201,14 @@ MANDIR ?= $(PREFIX)/share/man
 UDEVRULESDIR ?= /lib/udev/rules.d
 SYSUSERSDIR ?= /usr/lib/sysusers.d
 MODPROBEDIR ?= /etc/modprobe.d
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 MANPAGES := $(wildcard man/*.[0-9])
 # FILE:DIR pairs installed by install-data (mode 0644).
 INSTALL_DATA := include/uapi/linux/modegate.h:$(INCLUDEDIR)/linux \
 	data/60-modegate.rules:$(UDEVRULESDIR) \
 	data/sysusers.conf:$(SYSUSERSDIR)/modegate.conf \
 	data/modprobe.conf:$(MODPROBEDIR)/modegate.conf \
+	data/bash-completion/modegate:$(BASHCOMPDIR) \
 	$(foreach m,$(MANPAGES),$(m):$(MANDIR)/man$(subst .,,$(suffix $(m))))
 
 install: install-module install-tool install-data

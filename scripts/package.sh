@@ -82,6 +82,7 @@ installed_files=(
 	usr/bin/modegate usr/bin/modegate-info32
 	usr/include/linux/modegate.h
 	usr/share/man/man1/modegate.1 usr/share/man/man4/modegate.4 usr/share/man/man7/modegate.7
+	usr/share/bash-completion/completions/modegate
 	lib/udev/rules.d/60-modegate.rules
 	usr/lib/sysusers.d/modegate.conf
 	etc/modprobe.d/modegate.conf
