@@ -49,7 +49,7 @@ module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=$(W) modules
 
 tool:
-	$(MAKE) -C userspace
+	$(MAKE) -C userspace PREFIX=$(PREFIX) LIBEXECDIR=$(LIBEXECDIR)
 
 selftests:
 	$(MAKE) -C selftests
@@ -196,6 +196,7 @@ unload:
 # removes the same files.
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/libexec
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
 UDEVRULESDIR ?= /lib/udev/rules.d
@@ -222,7 +223,9 @@ install-module: module
 
 install-tool: tool
 	install -d $(DESTDIR)$(BINDIR)
-	install -m 0755 $(wildcard userspace/modegate userspace/modegate-info32) $(DESTDIR)$(BINDIR)/
+	install -m 0755 userspace/modegate $(DESTDIR)$(BINDIR)/
+	$(if $(wildcard userspace/modegate-info32),install -D -m 0755 userspace/modegate-info32 \
+		$(DESTDIR)$(LIBEXECDIR)/modegate/modegate-info32)
 
 # $(call mg_dst,FILE:DIR): where FILE goes; a DIR ending in .conf names
 # the installed file itself.
@@ -235,7 +238,8 @@ install-data:
 uninstall:
 	rm -f $(DESTDIR)/lib/modules/$(KVER)/extra/modegate.ko*
 	$(if $(DESTDIR),,depmod -a $(KVER))
-	rm -f $(DESTDIR)$(BINDIR)/modegate $(DESTDIR)$(BINDIR)/modegate-info32
+	rm -f $(DESTDIR)$(BINDIR)/modegate $(DESTDIR)$(LIBEXECDIR)/modegate/modegate-info32
+	-rmdir $(DESTDIR)$(LIBEXECDIR)/modegate 2>/dev/null
 	rm -f $(foreach p,$(INSTALL_DATA),$(call mg_dst,$(p)))
 
 # DKMS, make install, the udev group in a VM, the man pages and the .debs
