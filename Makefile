@@ -12,11 +12,15 @@
 #   make profile    where the time of one figure goes (perf in the VM)
 #   make zoo        classic driver mistakes (labs/), each caught live; tally line
 #   make matrix     the check job on Debian 6.1, 6.12, 6.12-rt and sid kernels
-#   make lint       checkpatch --strict, sparse C=2, W=1, shellcheck
-#   make deps       install the Debian packages the project needs
+#   make lint       checkpatch --strict, sparse C=2, W=1, shellcheck, man
+#                   pages, no development history in the tree
+#   make deps       install every Debian package the project uses; each
+#                   target installs only its own groups (scripts/deps.sh)
 #   make load/unload  on a dev box whose kernel can load modules
-#   make install/uninstall  module, tool, header, man pages, udev, sysusers
+#   make install/uninstall  module, tool, header, man pages, bash completion,
+#                   udev rule, sysusers group
 #   make package    DKMS, install, udev group, man pages, .debs; tally line
+#   make help       this list
 
 # DKMS runs "make KERNELRELEASE=<kernel> module": that kernel is KVER.
 ifneq ($(KERNELRELEASE),)
@@ -45,13 +49,30 @@ module:
 	$(MAKE) -C $(KDIR) M=$(CURDIR) W=$(W) modules
 
 tool:
-	$(MAKE) -C userspace
+	$(MAKE) -C userspace PREFIX=$(PREFIX) LIBEXECDIR=$(LIBEXECDIR)
 
 selftests:
 	$(MAKE) -C selftests
 
+# The package groups each target needs (scripts/deps.sh lists them); a
+# target-specific variable reaches the deps prerequisite.  make deps alone
+# installs every group.
+DEPS_GROUPS ?=
+demo: DEPS_GROUPS = base
+check: DEPS_GROUPS = check
+lint: DEPS_GROUPS = lint
+check-debug stress zoo: DEPS_GROUPS = kernel
+fuzz: DEPS_GROUPS = fuzz
+bench: DEPS_GROUPS = bench
+matrix: DEPS_GROUPS = matrix
+package: DEPS_GROUPS = package
 deps:
-	@bash scripts/deps.sh
+	@bash scripts/deps.sh $(DEPS_GROUPS)
+
+# The targets, from the one list: the comment at the top of this file.
+help:
+	@awk 'NR > 2 && !/^#/ { exit } /^#   make / { on = 1 } /^#   [^ ]/ && !/^#   make / { on = 0 } \
+		on && /^#   / { sub(/^# /, ""); print }' $(firstword $(MAKEFILE_LIST))
 
 $(RESULTS):
 	@mkdir -p $@
@@ -126,7 +147,8 @@ bench: deps
 	VM_APPEND="$(foreach v,$(BENCH_VARS),$(if $($(v)),$(v)=$($(v)))) $(VM_APPEND)" \
 		bash scripts/vm.sh bench >build/bench-vm.log 2>&1; rc=$$?; \
 	cat build/bench-vm.log; \
-	bash scripts/bench-report.sh build/vm-bench/output build build/bench-vm.log || rc=1; \
+	MG_BENCH_CMD="$(strip make bench $(foreach v,$(BENCH_VARS),$(if $($(v)),$(v)=$($(v)))))" \
+		bash scripts/bench-report.sh build/vm-bench/output build build/bench-vm.log || rc=1; \
 	exit $$rc
 
 # Where the time goes: perf (linux-perf) in the VM samples every CPU while
@@ -135,7 +157,7 @@ bench: deps
 # go to the terminal and build/profile.txt.  Not part of check or CI.
 PROFILE ?= async_qd32_adopt_mm
 profile:
-	@bash scripts/deps.sh linux-perf
+	@bash scripts/deps.sh bench linux-perf
 	@$(MAKE) --no-print-directory all
 	@$(MAKE) --no-print-directory -C bench
 	@mkdir -p build
@@ -143,10 +165,16 @@ profile:
 	VM_APPEND="PROFILE=$(PROFILE) $(VM_APPEND)" bash scripts/vm.sh profile; rc=$$?; \
 	cp build/vm-profile/output build/profile.txt 2>/dev/null && cat build/profile.txt; exit $$rc
 
+# The demo's picture lands in build/demo/async.svg (and .png); a demo that
+# drew it also refreshes the copy the README shows, doc/journey.svg.
 demo: deps
 	@$(MAKE) --no-print-directory all
 	@bash scripts/vm.sh demo; rc=$$?; \
-		bash scripts/demo-picture.sh build/vm-demo/output build/demo || rc=1; exit $$rc
+		bash scripts/demo-picture.sh build/vm-demo/output build/demo || rc=1; \
+		if [ $$rc = 0 ] && [ -s build/demo/async.svg ]; then \
+			cp build/demo/async.svg doc/journey.svg && \
+			echo "modegate: doc/journey.svg refreshed from build/demo/async.svg"; \
+		fi; exit $$rc
 
 matrix: deps
 	@$(MAKE) --no-print-directory tool selftests
@@ -163,22 +191,25 @@ unload:
 
 # make install [DESTDIR=...] [PREFIX=/usr/local]: the module into
 # /lib/modules/KVER/extra (then depmod, unless DESTDIR), the tool, the uapi
-# header, the man pages, the udev rule and sysusers.d entry (group modegate,
-# /dev/modegate 0660) and an example modprobe.d file.  make uninstall
+# header, the man pages, the bash completion, the udev rule and sysusers.d
+# entry (group modegate, /dev/modegate 0660) and an example modprobe.d file.  make uninstall
 # removes the same files.
 PREFIX ?= /usr/local
 BINDIR ?= $(PREFIX)/bin
+LIBEXECDIR ?= $(PREFIX)/libexec
 INCLUDEDIR ?= $(PREFIX)/include
 MANDIR ?= $(PREFIX)/share/man
 UDEVRULESDIR ?= /lib/udev/rules.d
 SYSUSERSDIR ?= /usr/lib/sysusers.d
 MODPROBEDIR ?= /etc/modprobe.d
+BASHCOMPDIR ?= $(PREFIX)/share/bash-completion/completions
 MANPAGES := $(wildcard man/*.[0-9])
 # FILE:DIR pairs installed by install-data (mode 0644).
 INSTALL_DATA := include/uapi/linux/modegate.h:$(INCLUDEDIR)/linux \
 	data/60-modegate.rules:$(UDEVRULESDIR) \
 	data/sysusers.conf:$(SYSUSERSDIR)/modegate.conf \
 	data/modprobe.conf:$(MODPROBEDIR)/modegate.conf \
+	data/bash-completion/modegate:$(BASHCOMPDIR) \
 	$(foreach m,$(MANPAGES),$(m):$(MANDIR)/man$(subst .,,$(suffix $(m))))
 
 install: install-module install-tool install-data
@@ -192,7 +223,9 @@ install-module: module
 
 install-tool: tool
 	install -d $(DESTDIR)$(BINDIR)
-	install -m 0755 $(wildcard userspace/modegate userspace/modegate-info32) $(DESTDIR)$(BINDIR)/
+	install -m 0755 userspace/modegate $(DESTDIR)$(BINDIR)/
+	$(if $(wildcard userspace/modegate-info32),install -D -m 0755 userspace/modegate-info32 \
+		$(DESTDIR)$(LIBEXECDIR)/modegate/modegate-info32)
 
 # $(call mg_dst,FILE:DIR): where FILE goes; a DIR ending in .conf names
 # the installed file itself.
@@ -205,7 +238,8 @@ install-data:
 uninstall:
 	rm -f $(DESTDIR)/lib/modules/$(KVER)/extra/modegate.ko*
 	$(if $(DESTDIR),,depmod -a $(KVER))
-	rm -f $(DESTDIR)$(BINDIR)/modegate $(DESTDIR)$(BINDIR)/modegate-info32
+	rm -f $(DESTDIR)$(BINDIR)/modegate $(DESTDIR)$(LIBEXECDIR)/modegate/modegate-info32
+	-rmdir $(DESTDIR)$(LIBEXECDIR)/modegate 2>/dev/null
 	rm -f $(foreach p,$(INSTALL_DATA),$(call mg_dst,$(p)))
 
 # DKMS, make install, the udev group in a VM, the man pages and the .debs
@@ -223,5 +257,5 @@ clean:
 	$(MAKE) -C bench clean
 	rm -rf build
 
-.PHONY: all module tool selftests deps shellcheck check check-debug fuzz stress zoo bench profile demo lint load unload clean \
+.PHONY: all module tool selftests deps help shellcheck check check-debug fuzz stress zoo bench profile demo lint load unload clean \
 	install install-module install-tool install-data uninstall package

@@ -81,12 +81,18 @@ figures() {
 host_cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 host_cpus=$(nproc)
 host_load=$(cut -d' ' -f1-3 /proc/loadavg)
+# The stamp every table and chart carries: what was measured, when, how.
+top=$(cd "$(dirname "$0")/.." && pwd)
+version="modegate $(cat "$top/VERSION" 2>/dev/null || echo unknown)"
+rev=$(git -C "$top" describe --always --dirty 2>/dev/null || true)
+stamp="$version${rev:+ (git $rev)}, $(date -u '+%Y-%m-%d %H:%M UTC'), ${MG_BENCH_CMD:-make bench}"
 accel=$(sed -n 's/^modegate: bench in .* s (\([a-z]*\), .*/\1/p' "${vmlog:-/dev/null}" 2>/dev/null | tail -n 1)
 
 figures >"$dir/bench.figures"
 rc=0
 awk -v json="$dir/bench.json" -v dat="$dir/bench.dat" -v host_cpu="$host_cpu" \
-	-v host_cpus="$host_cpus" -v host_load="$host_load" -v accel="${accel:-unknown}" '
+	-v host_cpus="$host_cpus" -v host_load="$host_load" -v accel="${accel:-unknown}" \
+	-v stamp="$stamp" '
 function sortv(a, n,   i, j, t) {
 	for (i = 2; i <= n; i++)
 		for (j = i; j > 1 && a[j - 1] > a[j]; j--) {
@@ -140,6 +146,7 @@ $1 == "sample" && NF == 6 {
 }
 $1 == "error" { errors = errors "\n  " $0 }
 END {
+	printf "%s\n", stamp
 	printf "modegate bench: kernel %s in a VM (%s), %s vCPUs; host: %s, %s CPUs, load average %s\n",
 		meta["kernel"], accel, meta["cpus"], host_cpu, host_cpus, host_load
 	printf "%s rounds, alternating the sides; median of the per-round ratios judged against each goal\n",
@@ -149,7 +156,8 @@ END {
 	printf "\n"
 	printf "| figure | modegate | anchor | ratio or value: min / median / max | goal | verdict |\n"
 	printf "|---|---|---|---|---|---|\n"
-	printf "{\n  \"machine\": {\"kernel\": \"%s\", \"accel\": \"%s\", \"vcpus\": %d, \"host_cpu\": \"%s\", \"host_cpus\": %d, \"host_load\": \"%s\"},\n",
+	printf "{\n  \"stamp\": \"%s\",\n", stamp >json
+	printf "  \"machine\": {\"kernel\": \"%s\", \"accel\": \"%s\", \"vcpus\": %d, \"host_cpu\": \"%s\", \"host_cpus\": %d, \"host_load\": \"%s\"},\n",
 		meta["kernel"], accel, meta["cpus"], host_cpu, host_cpus, host_load >json
 	printf "  \"meta\": {" >json
 	for (i = 1; i <= nmeta; i++)
@@ -236,7 +244,7 @@ if command -v gnuplot >/dev/null && [ -s "$dir/bench.dat" ]; then
 		gnuplot <<EOF || rc=1
 set terminal ${term%|*}
 set output '$dir/bench.${term#*|}'
-set title "modegate vs the anchor a user would pick instead (${accel:-TCG} VM; only ratios mean anything)"
+set title "modegate vs the anchor a user would pick instead (${accel:-TCG} VM; only ratios mean anything)\n$stamp; host: $host_cpus x $host_cpu" noenhanced
 set ylabel "speed relative to the anchor (1 = as fast)"
 set yrange [0:1.1<*]
 set rmargin 8

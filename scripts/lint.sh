@@ -2,8 +2,9 @@
 # shellcheck disable=SC2317  # functions are called through step()
 # SPDX-License-Identifier: GPL-2.0
 # checkpatch.pl --strict and kernel-doc (from Debian's linux-source),
-# sparse (C=2), a W=1 build and shellcheck.  Prints what each found; exits
-# non-zero on any.
+# sparse (C=2), a W=1 build, shellcheck, the man pages (mandoc -Tlint, and
+# no macro left unparsed or printed literally) and the words of the tree
+# (no development history).  Prints what each found; exits non-zero on any.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 top=$(dirname "$here")
@@ -63,6 +64,50 @@ kbuild_clean() { # kbuild_clean ARGS: build, fail on any warning
 	rm -f "$log"
 }
 
+# The tree speaks of the product as it is; its history is in git and in
+# NEWS.md.  Words that only make sense as history, or name documents a
+# reader does not have, are refused everywhere (this file excepted).
+history_words() {
+	local re='\bstops? [0-9]+\b|\bthis stop\b|\bwaves?\b|\bearlier (run|stop)s?\b'
+	re+='|\bseed 0[0-9]+|\bseed.s scenario|\bcommit [0-9a-f]{7,40}\b|\bat commit\b'
+	re+='|\bwas tried\b|\bmeasured worse\b|\bissue [0-9]+\b'
+	local found
+	found=$(git ls-files -co --exclude-standard -z -- . ':!scripts/lint.sh' ':!build' |
+		xargs -0 grep -nIiE "$re" --)
+	[ -z "$found" ] || { printf '%s\n' "$found"; return 1; }
+}
+
+# mdoc macros a parsed line would take as a call, and their names seen in
+# rendered text: the signs of a macro printed literally (.Fd is not parsed)
+# or of a word eaten as a macro (".Ss An asynchronous ..." loses "An").
+man_pages() {
+	local m found=0 macros='Ac|Ad|An|Ao|Ap|Aq|Ar|At|Bc|Bo|Bq|Brc|Bro|Brq|Bx|Cd|Cm|Dc|Do|Dq|Dv|Ec|Em|Eo|Er|Ev|Fa|Fc|Fl|Fn|Fo|Ft|Ic|In|Li|Lk|Ms|Mt|Nm|No|Ns|Oc|Oo|Op|Pa|Pc|Pf|Po|Pq|Qc|Ql|Qo|Qq|Sc|So|Sq|St|Sx|Sy|Tn|Va|Vt|Xc|Xo|Xr'
+	for m in man/*.[0-9]; do
+		mandoc -Tlint -W warning "$m" || found=1
+		grep -qx "\.Os modegate $(cat VERSION)" "$m" ||
+			{ echo "$m: .Os is not \"modegate $(cat VERSION)\" (VERSION)"; found=1; }
+		# Titles take no macros here; .Fd takes none at all.
+		grep -nE "^\.(Sh|Ss) (.* )?($macros)( |\$)|^\.Fd .*\b($macros)\b" "$m" |
+			sed "s|^|$m: a macro name in a line that prints it or eats it: |" | grep . && found=1
+		mandoc -Tutf8 "$m" | col -b |
+			grep -nwE 'Ar|Fl|Ns|Op|Oo|Oc|Xr|Pq|Cm|Sx|Ev|Dv|Er|Qq|Dq|Sq|Fn|Fa|Ic|Pa|Va' |
+			sed "s|^|$m: rendered with a macro name left literal: |" | grep . && found=1
+	done
+	# Each tour step names the section of modegate(7) that explains it.
+	local see
+	while read -r see; do
+		grep -qixE "\.Ss $see( \(steps? .*\))?" man/modegate.7 ||
+			{ echo "userspace/tour.c: no section \"$see\" in modegate(7)"; found=1; }
+	done < <(perl -0ne 'if (/tour_steps\[\] = \{(.*?)\n\};/s) {
+		for my $e (split /\n\t\{ /, $1) {
+			my @s = $e =~ /"((?:[^"\\]|\\.)*)"/g;
+			print "$s[2]\n" if @s >= 3;
+		} }' userspace/tour.c)
+	return "$found"
+}
+
+step "no development history in the tree" history_words
+step "man pages" man_pages
 step "checkpatch --strict" checkpatch
 step "kernel-doc (uapi)" kerneldoc
 touch module/*.c

@@ -79,9 +79,10 @@ check clone fresh_clone || {
 # make install / uninstall.
 installed_files=(
 	"lib/modules/$kver/extra/modegate.ko"
-	usr/bin/modegate usr/bin/modegate-info32
+	usr/bin/modegate usr/libexec/modegate/modegate-info32
 	usr/include/linux/modegate.h
 	usr/share/man/man1/modegate.1 usr/share/man/man4/modegate.4 usr/share/man/man7/modegate.7
+	usr/share/bash-completion/completions/modegate
 	lib/udev/rules.d/60-modegate.rules
 	usr/lib/sysusers.d/modegate.conf
 	etc/modprobe.d/modegate.conf
@@ -98,7 +99,7 @@ install_files() {
 	for f in "${installed_files[@]}"; do
 		case $f in
 		*.ko) modinfo -F version "$dest/$f" | grep -qx "$version" ;;
-		usr/bin/*) [ -x "$dest/$f" ] ;;
+		usr/bin/* | usr/libexec/*) [ -x "$dest/$f" ] ;;
 		*) [ -s "$dest/$f" ] ;;
 		esac || { echo "bad: $f"; return 1; }
 	done

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * What a hostile caller must not achieve (issue 15).  Each test is one
+ * What a hostile caller must not achieve.  Each test is one
  * property of the hardened module, tried the way an attacker would:
  *
  *  - a volunteer bystander that execs (or runs as another user) is no

@@ -698,7 +698,7 @@ TEST_F(store, read_into_page_spanning_buffer_copies_up_to_the_fault)
 	EXPECT_EQ(100, read(self->fd, buf, 300));
 	EXPECT_EQ(100, lseek(self->fd, 0, SEEK_CUR));
 	EXPECT_EQ(-1, mg_pattern_mismatch(buf, 100, 2));
-	/* Across a bounce-buffer chunk: everything up to the guard page. */
+	/* Across a page boundary: everything up to the guard page. */
 	EXPECT_EQ(2 * page - 10, pread(self->fd, p + 10, 3 * page, 0));
 	EXPECT_EQ(-1, mg_pattern_mismatch(p + 10, 2 * page - 10, 2));
 	mg_unmap_guarded(p, 2);
@@ -775,7 +775,7 @@ TEST_F(store, short_write_from_page_spanning_buffer_commits_only_the_count)
 	expect_pattern(_metadata, self->fd, 950, 120, 5, 0);
 	EXPECT_EQ(0, pread(self->fd, &c, 1, 1070));
 
-	/* Several bounce-buffer chunks, then the fault. */
+	/* Several pages, then the fault. */
 	mg_pattern(p + 100, 3 * page - 100, 6);
 	ASSERT_EQ(0, lseek(self->fd, 0, SEEK_SET));
 	EXPECT_EQ(3 * page - 100, write(self->fd, p + 100, 5 * page));

@@ -357,6 +357,30 @@ TEST_F(tool, help_for_every_command_exits_0)
 	}
 }
 
+/* Lines of @s: a complaint about usage is one line, not the whole usage. */
+static int line_count(const char *s)
+{
+	int n = 0;
+
+	for (; *s; s++)
+		n += *s == '\n';
+	return n;
+}
+
+TEST_F(tool, unknown_command_or_option_is_one_line_of_hint)
+{
+	ASSERT_EQ(0, RUN(&self->r, "no-such-command"));
+	EXPECT_EQ(2, self->r.status);
+	EXPECT_EQ(1, line_count(self->r.err)) TH_LOG("stderr: %s", self->r.err);
+	EXPECT_NE(NULL, strstr(self->r.err, "no-such-command"));
+	EXPECT_NE(NULL, strstr(self->r.err, "modegate --help"));
+	ASSERT_EQ(0, RUN(&self->r, "--no-such-option", "info"));
+	EXPECT_EQ(2, self->r.status);
+	EXPECT_EQ(1, line_count(self->r.err)) TH_LOG("stderr: %s", self->r.err);
+	EXPECT_NE(NULL, strstr(self->r.err, "--no-such-option"));
+	EXPECT_NE(NULL, strstr(self->r.err, "modegate --help"));
+}
+
 TEST_F(tool, bad_usage_exits_2)
 {
 	ASSERT_EQ(0, RUN(&self->r, "no-such-command"));

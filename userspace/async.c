@@ -59,19 +59,6 @@ static int mg_store_payload(int fd, size_t len)
 	return n == (ssize_t)len ? 0 : -1;
 }
 
-const char *mg_async_mm_name(const struct modegate_async_completion *c)
-{
-	if (c->ctx_flags & MODEGATE_CTX_IRQ_OTHER_USER)
-		return "another user's";
-	if (c->ctx_flags & MODEGATE_CTX_IRQ_IDLE)
-		return "none (idle)";
-	if (c->ctx_flags & MODEGATE_CTX_IRQ_KTHREAD)
-		return "none (kthread)";
-	if (c->ctx_flags & MODEGATE_CTX_IRQ_MM_MATCH)
-		return "origin";
-	return "FOREIGN";
-}
-
 /*
  * The spinner: a separate process busy in user mode on the interrupt's CPU
  * from the parent's go (after its submit, so that the submit is not slowed

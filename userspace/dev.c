@@ -184,6 +184,20 @@ int mg_strategy_parse(const char *s)
 	return -1;
 }
 
+/* Whose address space the interrupt of completion @c found loaded. */
+const char *mg_async_mm_name(const struct modegate_async_completion *c)
+{
+	if (c->ctx_flags & MODEGATE_CTX_IRQ_OTHER_USER)
+		return "another user's";
+	if (c->ctx_flags & MODEGATE_CTX_IRQ_IDLE)
+		return "none (idle)";
+	if (c->ctx_flags & MODEGATE_CTX_IRQ_KTHREAD)
+		return "none (kthread)";
+	if (c->ctx_flags & MODEGATE_CTX_IRQ_MM_MATCH)
+		return "origin";
+	return "FOREIGN";
+}
+
 const char *mg_outcome_name(unsigned int outcome)
 {
 	static const char *const names[] = {

@@ -123,8 +123,8 @@ int main(int argc, char **argv)
 			       MODEGATE_ABI_VERSION);
 			return MG_EXIT_OK;
 		} else {
-			fprintf(stderr, "modegate: unknown option '%s'\n\n", argv[1]);
-			usage(stderr);
+			fprintf(stderr, "modegate: unknown option '%s'; try 'modegate --help'\n",
+				argv[1]);
 			return MG_EXIT_USAGE;
 		}
 		argc--;
@@ -140,7 +140,6 @@ int main(int argc, char **argv)
 		optind = 1;
 		return mg_cmds[i]->run(argc - 1, argv + 1);
 	}
-	fprintf(stderr, "modegate: unknown command '%s'\n\n", argv[1]);
-	usage(stderr);
+	fprintf(stderr, "modegate: unknown command '%s'; try 'modegate --help'\n", argv[1]);
 	return MG_EXIT_USAGE;
 }

@@ -82,6 +82,7 @@ const char *mg_strategy_name(unsigned int strategy);
 int mg_strategy_parse(const char *s);
 const char *mg_outcome_name(unsigned int outcome);
 const char *mg_delivered_name(unsigned int by);
+const char *mg_async_mm_name(const struct modegate_async_completion *c);
 
 /* util.c */
 uint64_t mg_now_ns(void);
@@ -182,7 +183,6 @@ void mg_async_traced(int fd, const struct mg_async_opts *o, struct mg_async_run 
 void mg_async_header(const struct mg_async_opts *o, const struct mg_async_run *r);
 void mg_async_table(const struct mg_async_run *r);
 void mg_async_free(struct mg_async_run *r);
-const char *mg_async_mm_name(const struct modegate_async_completion *c);
 
 /* journey.c: async requests' trace events, per request, for the picture. */
 #define MG_JOURNEY_REQS		16

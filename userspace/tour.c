@@ -317,7 +317,10 @@ out:
 
 /* ---- step 5: the split ---- */
 
-/* Run modegate-info32 (next to this binary); parse its key=value line. */
+/*
+ * Run modegate-info32 -- next to this binary (the build tree), else in the
+ * installed helper directory -- and parse its key=value line.
+ */
 static int mg_info32(struct tour *t, uint64_t *task_size, unsigned int *cpl,
 		     unsigned int *flags, unsigned long *stack)
 {
@@ -332,6 +335,8 @@ static int mg_info32(struct tour *t, uint64_t *task_size, unsigned int *cpl,
 		return -errno;
 	self[n] = 0;
 	snprintf(path, sizeof(path), "%s/modegate-info32", dirname(self));
+	if (access(path, X_OK))
+		snprintf(path, sizeof(path), "%s/modegate-info32", MG_HELPERDIR);
 	if (access(path, X_OK))
 		return -ENOENT;
 	fflush(stdout);
@@ -735,7 +740,7 @@ static const struct tour_step tour_steps[] = {
 	  "virtual address spaces",
 	  "Virtual addresses are translated page by page.", step_scatter },
 	{ "split", "User space ends at TASK_SIZE; the kernel's half is out of reach",
-	  "virtual address spaces",
+	  "the user/kernel split",
 	  "A user process cannot touch addresses reserved for the kernel.", step_split },
 	{ "validate", "The kernel must validate everything it is given",
 	  "copying across the boundary",
