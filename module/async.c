@@ -678,6 +678,7 @@ static int modegate_worker_start(struct modegate_ctx *ctx)
 	struct kthread_worker *worker;
 	int ret = 0;
 
+	/* Pairs with the smp_store_release() below: the worker is set up. */
 	if (smp_load_acquire(&ctx->worker))
 		return 0;
 	mutex_lock(&ctx->worker_lock);

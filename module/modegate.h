@@ -177,7 +177,7 @@ struct modegate_ctx {
 	struct llist_head deliver;
 	struct kthread_work work;
 	struct kthread_worker *worker;
-	struct mutex worker_lock;
+	struct mutex worker_lock;	/* see above */
 	struct pid *owner;
 	struct modegate_line **lines;
 	struct kref ref;
