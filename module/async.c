@@ -38,14 +38,15 @@
  * The delivery thread
  * -------------------
  * The interrupt pushes the requests it fired onto the file's lock-free
- * list (ctx->deliver) and queues the file's one kthread_work on the file's
- * own kthread_worker.  The thread is created at the first submit, in the
- * submitter's cgroups and at its nice, and follows the nice (and, on a
- * shared file, the cgroups) of whoever submitted the run it delivers: the
- * CPU a copy costs is charged to the user who asked for it.  It takes the
- * whole list and delivers each run of requests of one strategy, one mm and
- * one owner together: ADOPT_MM adopts the mm once per run, not once per
- * request, and the clock is read once per run.  It posts and yields every
+ * list (ctx->deliver) and queues the file's one kthread_work on the
+ * delivery thread of the process that first submitted on the file
+ * (worker.c): created in that process's cgroups and at its nice, it takes
+ * the nice (and, for a file shared with another process, the cgroups) of
+ * whoever submitted each run it delivers, so the CPU a copy costs is
+ * charged to the user who asked for it.  It takes the whole list and
+ * delivers each run of requests of one strategy, one mm and one submitter
+ * together: ADOPT_MM adopts the mm once per run, not once per request, and
+ * the clock is read once per run.  It posts and yields every
  * MODEGATE_RUN_BYTES copied, and posts the rest under one lock at the end.
  *
  * Request states
@@ -82,14 +83,13 @@
  * ctx->deliver, and the ctx only until it queues the work.  Release stops
  * all of it before the ctx can go: it cancels what is queued, then
  * hrtimer_cancel()s every line (waiting out a callback in progress), then
- * destroys the delivery thread once its work is done -- which never waits
+ * waits for the file's delivery work to finish -- which never waits
  * on user space (store.c, deliver.c), so release and module unload finish
  * in bounded time even when the originator stalls its own faults forever.
  */
 #include "modegate.h"
 
 #include <linux/capability.h>
-#include <linux/cgroup.h>
 #include <linux/cpumask.h>
 #include <linux/cred.h>
 #include <linux/kthread.h>
@@ -269,7 +269,7 @@ static enum hrtimer_restart modegate_line_irq(struct hrtimer *timer)
 		flags = modegate_irq_flags();
 		list_for_each_entry_safe(req, tmp, &fired, node)
 			modegate_fire(req, ktime_to_ns(now), flags);
-		kthread_queue_work(line->ctx->worker, &line->ctx->work);
+		modegate_worker_queue(line->ctx->worker, &line->ctx->work);
 	}
 	modegate_stats_irq_time(n, ktime_to_ns(ktime_sub(ktime_get(), now)));
 	if (next == KTIME_MAX)
@@ -420,38 +420,6 @@ static void modegate_deliver_run(struct modegate_request *first, unsigned int nr
 	}
 }
 
-/*
- * Work done for a user is that user's: the file's delivery thread runs at
- * the nice of the thread that submitted the run it delivers, in the
- * cgroups of its process -- as vhost's worker is its owner's -- so that
- * the copies are charged where the requests came from (cpu, cpuset, the
- * memory cgroup of what they allocate) and compete with the submitter's
- * own tasks, not ahead of everyone.  Usually one process submits on a
- * file and this changes nothing after the first submit (where the thread
- * was attached, async_worker_start()); a file shared between processes
- * moves the thread between their cgroups when the owner of the runs
- * changes.
- */
-static void modegate_worker_become(struct modegate_ctx *ctx,
-				   const struct modegate_request *req)
-{
-	struct task_struct *owner;
-
-	if (task_nice(current) != req->nice)
-		set_user_nice(current, req->nice);
-	if (ctx->owner == req->origin)
-		return;
-	/* A process that is gone has no mm left either: -ESRCH is cheap. */
-	owner = get_pid_task(req->origin, PIDTYPE_TGID);
-	if (!owner)
-		return;
-	if (!cgroup_attach_task_all(owner, current)) {
-		put_pid(ctx->owner);
-		ctx->owner = get_pid(req->origin);
-	}
-	put_task_struct(owner);
-}
-
 /* Do @a and @b belong in one run: one strategy, one mm, one owner? */
 static bool modegate_same_run(const struct modegate_request *a,
 			      const struct modegate_request *b)
@@ -487,7 +455,7 @@ static void modegate_async_work(struct kthread_work *work)
 			nr++;
 			list = req->lnode.next;
 		}
-		modegate_worker_become(ctx, first);
+		modegate_worker_become(ctx->worker, first->origin, first->nice);
 		modegate_deliver_run(first, nr, &done);
 		total += nr;
 		if (bytes >= MODEGATE_RUN_BYTES && list) {
@@ -667,15 +635,13 @@ static void modegate_submit_kick(struct modegate_ctx *ctx, unsigned long *kick)
 }
 
 /*
- * The file's delivery thread, created by its first submit: a kernel thread
- * (no address space of its own; it adopts the captured one), moved into
- * the submitter's cgroups and set to its nice before it runs anything --
- * a worker per owner, as vhost has.  Return: 0, -ENOMEM, -EINTR (a fatal
- * signal while the thread was being created), or the cgroup core's error.
+ * The file's delivery thread: the one of the process that submits first
+ * (worker.c), in its cgroups and at its nice.  Return: 0, or the error of
+ * modegate_worker_get().
  */
 static int modegate_worker_start(struct modegate_ctx *ctx)
 {
-	struct kthread_worker *worker;
+	struct modegate_worker *worker;
 	int ret = 0;
 
 	/* Pairs with the smp_store_release() below: the worker is set up. */
@@ -684,18 +650,11 @@ static int modegate_worker_start(struct modegate_ctx *ctx)
 	mutex_lock(&ctx->worker_lock);
 	if (ctx->worker)
 		goto out;
-	worker = modegate_kthread_run_worker("modegate-%d", task_pid_nr(current));
+	worker = modegate_worker_get();
 	if (IS_ERR(worker)) {
 		ret = PTR_ERR(worker);
 		goto out;
 	}
-	ret = cgroup_attach_task_all(current, worker->task);
-	if (ret) {
-		kthread_destroy_worker(worker);
-		goto out;
-	}
-	set_user_nice(worker->task, task_nice(current));
-	ctx->owner = get_pid(task_tgid(current));
 	/* The lines read ctx->worker only for requests queued after this. */
 	smp_store_release(&ctx->worker, worker);
 out:
@@ -739,6 +698,7 @@ int modegate_ioc_async_submit(struct file *file, void *arg)
 	ret = modegate_worker_start(ctx);
 	if (ret)
 		return ret;
+	modegate_worker_steer(ctx->worker);
 	kick = bitmap_zalloc(nr_cpu_ids, GFP_KERNEL);
 	user = modegate_user_get();
 	if (!kick || !user) {
@@ -825,10 +785,11 @@ void modegate_async_release(struct modegate_ctx *ctx)
 		if (line)
 			hrtimer_cancel(&line->timer);
 	}
-	/* The delivery in progress ends, then the thread (which holds no ref). */
-	if (ctx->worker)
-		kthread_destroy_worker(ctx->worker);
-	put_pid(ctx->owner);
+	/* The delivery in progress ends; the thread is the process's. */
+	if (ctx->worker) {
+		modegate_worker_flush(&ctx->work);
+		modegate_worker_put(ctx->worker);
+	}
 
 	list_for_each_entry_safe(req, tmp, &victims, node) {
 		trace_modegate_async_complete(req->comp.user_data, -ECANCELED, true);

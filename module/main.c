@@ -225,6 +225,7 @@ err_stats:
 static void __exit modegate_exit(void)
 {
 	misc_deregister(&modegate_misc);
+	modegate_worker_exit();
 	modegate_ctx_exit();
 	modegate_store_exit();
 	modegate_stats_exit();

@@ -7,13 +7,13 @@
  *
  * Calls between the files go one way (scripts/layers.sh checks it):
  *
- *   main    -> ioctl, async, ring, store, bystander, ctx, probe, stats
+ *   main    -> ioctl, async, ring, store, bystander, ctx, probe, stats, worker
  *   ioctl   -> probe, stats, async, ring, bystander
- *   async   -> deliver, ring, ctx, store
+ *   async   -> deliver, ring, ctx, store, worker, stats
  *   deliver -> ring, store, bystander, ctx
  *   ring    -> ctx
  *   probe   -> store
- *   store, bystander, ctx, stats: call no other file (trace.c is the
+ *   store, bystander, ctx, stats, worker: call no other file (trace.c is the
  *   tracepoints, which every file may fire)
  */
 #ifndef _MODEGATE_H
@@ -132,6 +132,7 @@ enum modegate_req_state {
 };
 
 struct modegate_user;
+struct modegate_worker;
 struct modegate_line;
 struct modegate_strategy;
 struct mmu_notifier;
@@ -153,10 +154,9 @@ struct pid_namespace;
  * @poll_wait: poll and epoll sleep here, woken on every post.
  * @deliver: fired requests waiting for @work, newest first.
  * @work: delivers @deliver, on @worker.
- * @worker: the file's delivery thread, created at the first submit in the
- *	submitter's cgroups and at its nice (async.c); NULL until then.
- * @worker_lock: serialises creating @worker.
- * @owner: the process whose cgroups @worker is in (only @worker uses it).
+ * @worker: the delivery thread of the process that first submitted on
+ *	the file (worker.c); NULL until then.
+ * @worker_lock: serialises setting @worker.
  * @lines: per CPU, the simulated interrupt line (allocated on first use).
  * @ref: one for the file, one per request (release flushes @work, which
  *	holds none).
@@ -176,9 +176,8 @@ struct modegate_ctx {
 	wait_queue_head_t poll_wait;
 	struct llist_head deliver;
 	struct kthread_work work;
-	struct kthread_worker *worker;
+	struct modegate_worker *worker;
 	struct mutex worker_lock;	/* see above */
-	struct pid *owner;
 	struct modegate_line **lines;
 	struct kref ref;
 	struct list_head all;
@@ -339,6 +338,15 @@ static inline struct modegate_ctx *modegate_file_ctx(struct file *file)
 {
 	return file->private_data;
 }
+
+/* worker.c: the delivery threads, one per submitting process. */
+struct modegate_worker *modegate_worker_get(void);
+void modegate_worker_put(struct modegate_worker *w);
+void modegate_worker_queue(struct modegate_worker *w, struct kthread_work *work);
+void modegate_worker_steer(struct modegate_worker *w);
+void modegate_worker_flush(struct kthread_work *work);
+void modegate_worker_become(struct modegate_worker *w, struct pid *origin, int nice);
+void modegate_worker_exit(void);
 
 /* ring.c: the completion side. */
 void modegate_ring_post(struct modegate_ctx *ctx, struct list_head *reqs,

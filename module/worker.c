@@ -1,0 +1,308 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * modegate delivery threads: the kernel threads that write the data of
+ * async reads into their submitters' address spaces.  Calls no other file
+ * of the module.
+ *
+ * Work done for a user is that user's.  A delivery copies up to the store
+ * size per request, so it must not run where nobody pays for it -- in a
+ * shared high-priority kworker, at nice -20, in the root cgroup.  As vhost
+ * gives each owner its own worker, each submitting process gets its own
+ * thread ("modegate-TGID"): a kthread_worker created at the process's first
+ * submit, moved into the process's cgroups (cgroup_attach_task_all(), so
+ * that the cpu, cpuset and memory controllers see it as the process's) and
+ * set to the submitting thread's nice before it runs anything.  While it
+ * delivers, it takes the nice of the thread that submitted each run, and,
+ * for a file shared with another process, that process's cgroups
+ * (modegate_worker_become()).
+ *
+ * Every file of a process uses the process's one thread, so a user has at
+ * most as many delivery threads as processes (RLIMIT_NPROC), however many
+ * files it opens.  When the last file using a thread is released the
+ * thread stays for MODEGATE_WORKER_IDLE, so that a process that opens the
+ * device again at once finds it -- creating a thread and moving it into a
+ * cgroup cost milliseconds, the cgroup move an RCU grace period -- and is
+ * then destroyed, or at once if its process has exited.
+ *
+ * Locking: modegate_workers_lock (a mutex) protects the list and the
+ * counts.  A thread's @attached is used by that thread alone.
+ */
+#include "modegate.h"
+
+#include <linux/cgroup.h>
+#include <linux/kthread.h>
+#include <linux/list.h>
+#include <linux/mutex.h>
+#include <linux/pid.h>
+#include <linux/sched.h>
+#include <linux/sched/isolation.h>
+#include <linux/sched/task.h>
+#include <linux/slab.h>
+#include <linux/workqueue.h>
+
+/* How long a thread no file uses is kept for its process. */
+#define MODEGATE_WORKER_IDLE	HZ
+
+/**
+ * struct modegate_worker - one submitting process's delivery thread
+ * @kw: the kthread_worker the files' deliveries are queued on.
+ * @owner: the process it was created for (the key).
+ * @attached: the process whose cgroups it is in now (only the thread).
+ * @node: in modegate_workers.
+ * @users: files that use it.
+ * @idle_since: jiffies when @users dropped to zero.
+ * @cpu: the CPU it is steered to (modegate_worker_steer()), or -1.
+ * @steered: jiffies of the last steering.
+ */
+struct modegate_worker {
+	struct kthread_worker *kw;
+	struct pid *owner;
+	struct pid *attached;
+	struct list_head node;
+	unsigned int users;
+	unsigned long idle_since;
+	int cpu;
+	unsigned long steered;
+};
+
+static LIST_HEAD(modegate_workers);
+static DEFINE_MUTEX(modegate_workers_lock);	/* the list, users, idle_since */
+static void modegate_workers_reap(struct work_struct *work);
+static DECLARE_DELAYED_WORK(modegate_workers_reaper, modegate_workers_reap);
+
+/* Move @to into @from's cgroups, unless it is in them already. */
+static int modegate_worker_attach(struct task_struct *from, struct task_struct *to)
+{
+	bool same;
+
+	rcu_read_lock();
+	same = task_css_set(from) == task_css_set(to);
+	rcu_read_unlock();
+	return same ? 0 : cgroup_attach_task_all(from, to);
+}
+
+static void modegate_worker_destroy(struct modegate_worker *w)
+{
+	kthread_destroy_worker(w->kw);
+	put_pid(w->attached);
+	put_pid(w->owner);
+	kfree(w);
+}
+
+/* The current process's thread, with a use taken.  Lock held. */
+static struct modegate_worker *modegate_worker_find(struct pid *tgid)
+{
+	struct modegate_worker *w;
+
+	list_for_each_entry(w, &modegate_workers, node) {
+		if (w->owner == tgid) {
+			w->users++;
+			return w;
+		}
+	}
+	return NULL;
+}
+
+/**
+ * modegate_worker_get() - the delivery thread of the current process
+ *
+ * Created at the process's first call, in its cgroups and at its nice;
+ * later calls, from any of its files, share it.
+ *
+ * Context: process context; may sleep.
+ * Return: the worker, with a use for the caller's file; ERR_PTR(-ENOMEM),
+ * ERR_PTR(-EINTR) (a fatal signal while the thread was being created) or
+ * the cgroup core's error.
+ */
+struct modegate_worker *modegate_worker_get(void)
+{
+	struct pid *tgid = task_tgid(current);
+	struct modegate_worker *w, *found;
+	struct kthread_worker *kw;
+	int ret;
+
+	mutex_lock(&modegate_workers_lock);
+	w = modegate_worker_find(tgid);
+	mutex_unlock(&modegate_workers_lock);
+	if (w)
+		return w;
+
+	/* Created and attached without the lock: it takes milliseconds. */
+	w = kzalloc(sizeof(*w), GFP_KERNEL_ACCOUNT);
+	if (!w)
+		return ERR_PTR(-ENOMEM);
+	kw = modegate_kthread_run_worker("modegate-%d", task_tgid_nr(current));
+	if (IS_ERR(kw)) {
+		ret = PTR_ERR(kw);
+		goto err_free;
+	}
+	ret = modegate_worker_attach(current, kw->task);
+	if (ret)
+		goto err_destroy;
+	set_user_nice(kw->task, task_nice(current));
+	w->kw = kw;
+	w->owner = get_pid(tgid);
+	w->attached = get_pid(tgid);
+	w->users = 1;
+	w->cpu = -1;
+
+	mutex_lock(&modegate_workers_lock);
+	found = modegate_worker_find(tgid);	/* another thread of ours won */
+	if (!found)
+		list_add(&w->node, &modegate_workers);
+	mutex_unlock(&modegate_workers_lock);
+	if (found) {
+		modegate_worker_destroy(w);
+		return found;
+	}
+	return w;
+
+err_destroy:
+	kthread_destroy_worker(kw);
+err_free:
+	kfree(w);
+	return ERR_PTR(ret);
+}
+
+/**
+ * modegate_worker_put() - a file no longer uses its delivery thread
+ * @w: from modegate_worker_get(); the file's work is flushed.
+ *
+ * Context: process context.
+ */
+void modegate_worker_put(struct modegate_worker *w)
+{
+	mutex_lock(&modegate_workers_lock);
+	if (!--w->users) {
+		w->idle_since = jiffies;
+		mod_delayed_work(system_wq, &modegate_workers_reaper,
+				 MODEGATE_WORKER_IDLE);
+	}
+	mutex_unlock(&modegate_workers_lock);
+}
+
+/* Is @w's process gone? */
+static bool modegate_worker_orphan(struct modegate_worker *w)
+{
+	bool gone;
+
+	rcu_read_lock();
+	gone = !pid_task(w->owner, PIDTYPE_TGID);
+	rcu_read_unlock();
+	return gone;
+}
+
+/* Destroy the threads idle for MODEGATE_WORKER_IDLE, or whose process exited. */
+static void modegate_workers_reap(struct work_struct *work)
+{
+	struct modegate_worker *w, *tmp;
+	bool idle_left = false;
+	LIST_HEAD(dead);
+
+	mutex_lock(&modegate_workers_lock);
+	list_for_each_entry_safe(w, tmp, &modegate_workers, node) {
+		if (w->users)
+			continue;
+		if (time_after_eq(jiffies, w->idle_since + MODEGATE_WORKER_IDLE) ||
+		    modegate_worker_orphan(w))
+			list_move(&w->node, &dead);
+		else
+			idle_left = true;
+	}
+	if (idle_left)
+		mod_delayed_work(system_wq, &modegate_workers_reaper,
+				 MODEGATE_WORKER_IDLE);
+	mutex_unlock(&modegate_workers_lock);
+
+	list_for_each_entry_safe(w, tmp, &dead, node)
+		modegate_worker_destroy(w);
+}
+
+/**
+ * modegate_worker_queue() - have the delivery thread run @work
+ * @w: the file's worker.
+ * @work: the file's delivery work.
+ *
+ * Context: any, hard irq included.
+ */
+void modegate_worker_queue(struct modegate_worker *w, struct kthread_work *work)
+{
+	kthread_queue_work(w->kw, work);
+}
+
+/**
+ * modegate_worker_steer() - deliver on the CPU the submitter runs on
+ * @w: the file's worker.
+ *
+ * As blk-mq steers a completion back to the submitting CPU (rq_affinity):
+ * the submitter's address space is most likely still loaded there (lazy
+ * TLB), so adopting it switches no page tables, and the waiter it wakes
+ * slept there.  Left to the scheduler, the thread is woken from the
+ * interrupt onto another, idle CPU -- a cross-CPU wake-up each way.  A
+ * hint, moved at most once a jiffy (a process whose threads submit from
+ * several CPUs does not make it bounce), and only to a housekeeping CPU:
+ * the CPU the submitter is on, which its cpuset allows.
+ *
+ * Context: the submitter, in process context.
+ */
+void modegate_worker_steer(struct modegate_worker *w)
+{
+	int cpu = raw_smp_processor_id();
+	unsigned long now = jiffies;
+
+	if (READ_ONCE(w->cpu) == cpu || READ_ONCE(w->steered) == now ||
+	    !housekeeping_cpu(cpu, HK_TYPE_DOMAIN))
+		return;
+	WRITE_ONCE(w->cpu, cpu);
+	WRITE_ONCE(w->steered, now);
+	set_cpus_allowed_ptr(w->kw->task, cpumask_of(cpu));
+}
+
+/**
+ * modegate_worker_flush() - wait until @work is neither queued nor running
+ * @work: a file's delivery work.
+ */
+void modegate_worker_flush(struct kthread_work *work)
+{
+	kthread_flush_work(work);
+}
+
+/**
+ * modegate_worker_become() - run as the submitter of the next run
+ * @w: the worker of the calling thread.
+ * @origin: the process that submitted the run.
+ * @nice: the nice of the thread that submitted it.
+ *
+ * Context: the delivery thread itself.  A process that has exited leaves
+ * the thread where it is: its deliveries find no address space (-ESRCH).
+ */
+void modegate_worker_become(struct modegate_worker *w, struct pid *origin, int nice)
+{
+	struct task_struct *owner;
+
+	if (task_nice(current) != nice)
+		set_user_nice(current, nice);
+	if (w->attached == origin)
+		return;
+	owner = get_pid_task(origin, PIDTYPE_TGID);
+	if (!owner)
+		return;
+	if (!modegate_worker_attach(owner, current)) {
+		put_pid(w->attached);
+		w->attached = get_pid(origin);
+	}
+	put_task_struct(owner);
+}
+
+/* Module exit: every file is released; destroy the idle threads now. */
+void modegate_worker_exit(void)
+{
+	struct modegate_worker *w, *tmp;
+
+	cancel_delayed_work_sync(&modegate_workers_reaper);
+	list_for_each_entry_safe(w, tmp, &modegate_workers, node) {
+		WARN_ON_ONCE(w->users);
+		list_del(&w->node);
+		modegate_worker_destroy(w);
+	}
+}
