@@ -14,8 +14,23 @@
  * reap, in the originator's own address space, and a task of another
  * address space neither sees nor counts it -- until the originating address
  * space exits, when anyone may reap it (-ESRCH).  An mmu notifier's
- * ->release tells when that happens, and wakes every sleeper so that they
- * look again.
+ * ->release tells when that happens, and wakes the sleepers of the files
+ * that hold such completions so that they look again.
+ *
+ * Waking at a count
+ * -----------------
+ * A sleeper that cannot see every completion on the ring arms ctx->wake_at
+ * above the completions already there (it wakes at the next post).  A reap
+ * that takes completions off the ring lowers ctx->wake_at by as many: the
+ * threshold stays counted from what is on the ring, and a sleeper whose
+ * invisible completions another process reaped is still woken by its own.
+ *
+ * Timeouts
+ * --------
+ * ASYNC_WAIT's timeout is a deadline taken when the call begins.  A signal
+ * that interrupts the wait writes the time left back into the caller's
+ * struct (as select() does), so that the restarted call -- or the caller's
+ * own retry after -EINTR -- ends at the same deadline.
  *
  * The pids a completion carries are translated into the reaper's pid
  * namespace when it is reaped: origin_tgid from the submitter's struct pid,
@@ -39,7 +54,7 @@
 
 static void modegate_mm_release(struct mmu_notifier *mn, struct mm_struct *mm)
 {
-	modegate_ctx_wake_all();
+	modegate_ctx_wake_mm(mm);
 }
 
 static struct mmu_notifier *modegate_mm_alloc_notifier(struct mm_struct *mm)
@@ -272,6 +287,9 @@ static unsigned int modegate_ring_take(struct modegate_ctx *ctx, unsigned int nr
 		ctx->nr_for_originator -= req->for_originator;
 		taken++;
 	}
+	/* Keep the sleepers' threshold counted from what is left (top). */
+	if (ctx->wake_at != UINT_MAX)
+		ctx->wake_at -= min(taken, ctx->wake_at - 1);
 	spin_unlock(&ctx->lock);
 	return taken;
 }
@@ -368,13 +386,18 @@ static bool modegate_ring_wait_done(struct modegate_ctx *ctx, u32 min)
  *
  * Return: 0 once @min_complete completions are ready for the caller,
  * -ETIMEDOUT, or -EINTR when a signal handler ran (a wake-up with no
- * handler to run restarts the wait).
+ * handler to run restarts the wait).  Interrupted, the wait leaves the
+ * time left to its deadline in @timeout_ns (ioctl.c copies the struct
+ * out for -ERESTARTNOHAND).
  */
 int modegate_ioc_async_wait(struct file *file, void *arg)
 {
 	struct modegate_ctx *ctx = modegate_file_ctx(file);
 	struct modegate_async_wait *w = arg;
 	u32 min = w->min_complete;
+	bool timed = w->timeout_ns && w->timeout_ns <= KTIME_MAX;
+	ktime_t deadline = 0;
+	s64 left;
 	long ret = 0;
 
 	if (w->flags || w->reserved)
@@ -382,9 +405,11 @@ int modegate_ioc_async_wait(struct file *file, void *arg)
 	if (min > READ_ONCE(modegate_max_inflight))
 		return -EINVAL;
 
+	if (timed)
+		deadline = ktime_add_safe(ktime_get(), ns_to_ktime(w->timeout_ns));
 	if (!min)
 		ret = 0;
-	else if (!w->timeout_ns || w->timeout_ns > KTIME_MAX)
+	else if (!timed)
 		ret = wait_event_interruptible(ctx->wait,
 					       modegate_ring_wait_done(ctx, min));
 	else
@@ -396,9 +421,18 @@ int modegate_ioc_async_wait(struct file *file, void *arg)
 	/*
 	 * Woken by a signal: -EINTR if a handler ran; restarted at once when
 	 * none did (task work such as io_uring's sets signal_pending() too).
+	 * Either way the call that follows gets the time left, not the
+	 * whole timeout again; none left is the timeout.
 	 */
-	if (ret)
+	if (ret) {
+		if (!timed)
+			return -ERESTARTNOHAND;
+		left = ktime_to_ns(ktime_sub(deadline, ktime_get()));
+		if (left <= 0)
+			return -ETIMEDOUT;
+		w->timeout_ns = left;
 		return -ERESTARTNOHAND;
+	}
 	w->ready = modegate_ring_ready(ctx);
 	return 0;
 }
