@@ -318,18 +318,6 @@ TEST_F_TIMEOUT(iso, request_limit_is_the_openers_whatever_the_uid, 60)
 
 /* ---- Waits -------------------------------------------------------------- */
 
-/* Is the task @tid asleep ('S' in /proc/TID/stat)? */
-static bool iso_sleeping(pid_t tid)
-{
-	char path[64], stat[256], *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
-	if (mg_read_text(path, stat, sizeof(stat)) <= 0)
-		return false;
-	p = strrchr(stat, ')');
-	return p && p[1] == ' ' && p[2] == 'S';
-}
-
 /* voluntary_ctxt_switches of the thread @tid of this process, or -1. */
 static long iso_nvcsw(pid_t tid)
 {
@@ -369,7 +357,7 @@ static int iso_waiter_start(pthread_t *t, struct iso_waiter *w)
 
 	if (pthread_create(t, NULL, iso_waiter_main, w))
 		return -1;
-	while (!w->tid || !iso_sleeping(w->tid))
+	while (!w->tid || !mg_sleeping(w->tid))
 		if (mg_now() > until)
 			return -1;
 	return 0;
@@ -498,7 +486,7 @@ TEST_F_TIMEOUT(iso, an_exit_wakes_only_the_files_holding_its_completions, 60)
 	ASSERT_EQ(0, mg_wait_child(pid));
 	/* Any wake-up made the waiter runnable before the exit ended. */
 	until = mg_now() + MG_WAIT_NS;
-	while (!iso_sleeping(w.tid))
+	while (!mg_sleeping(w.tid))
 		ASSERT_GT(until, mg_now());
 	after = iso_nvcsw(w.tid);
 
