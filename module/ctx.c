@@ -62,10 +62,6 @@ static unsigned int modegate_alive;		/* under modegate_users_lock */
 
 static struct kmem_cache *modegate_request_cache;
 
-/* Every ctx, for modegate_ctx_wake_mm(). */
-static LIST_HEAD(modegate_ctxs);
-static DEFINE_SPINLOCK(modegate_ctxs_lock);
-
 /* The budget of the user of @cred, with a reference; NULL without memory. */
 static struct modegate_user *modegate_user_of(const struct cred *cred)
 {
@@ -354,9 +350,6 @@ struct modegate_ctx *modegate_ctx_alloc(struct file *file)
 	init_waitqueue_head(&ctx->poll_wait);
 	init_llist_head(&ctx->deliver);
 	kref_init(&ctx->ref);
-	spin_lock(&modegate_ctxs_lock);
-	list_add(&ctx->all, &modegate_ctxs);
-	spin_unlock(&modegate_ctxs_lock);
 	return ctx;
 
 err_free_lines:
@@ -371,9 +364,6 @@ static void modegate_ctx_free(struct kref *ref)
 	struct modegate_ctx *ctx = container_of(ref, struct modegate_ctx, ref);
 	unsigned int cpu;
 
-	spin_lock(&modegate_ctxs_lock);
-	list_del(&ctx->all);
-	spin_unlock(&modegate_ctxs_lock);
 	if (ctx->eventfd)
 		eventfd_ctx_put(ctx->eventfd);
 	modegate_user_put(ctx->user);
@@ -387,47 +377,6 @@ static void modegate_ctx_free(struct kref *ref)
 void modegate_ctx_put(struct modegate_ctx *ctx)
 {
 	kref_put(&ctx->ref, modegate_ctx_free);
-}
-
-/* Does @ctx hold a completion left for the originator @mm?  ctx->lock held. */
-static bool modegate_ctx_holds_mm_locked(struct modegate_ctx *ctx,
-					 struct mm_struct *mm)
-{
-	struct modegate_request *req;
-
-	if (!ctx->nr_for_originator)
-		return false;
-	list_for_each_entry(req, &ctx->done, node)
-		if (req->for_originator && req->mm == mm)
-			return true;
-	return false;
-}
-
-/**
- * modegate_ctx_wake_mm() - wake the files that hold completions of @mm
- * @mm: an address space that exits.
- *
- * Completions left for their originator become anyone's to reap (-ESRCH)
- * when the originating address space exits, an event no post announces:
- * the ASYNC_WAIT and poll sleepers of the files that hold such completions
- * of @mm are woken to look again.  No other file's sleepers are.
- */
-void modegate_ctx_wake_mm(struct mm_struct *mm)
-{
-	struct modegate_ctx *ctx;
-	bool holds;
-
-	spin_lock(&modegate_ctxs_lock);
-	list_for_each_entry(ctx, &modegate_ctxs, all) {
-		spin_lock(&ctx->lock);
-		holds = modegate_ctx_holds_mm_locked(ctx, mm);
-		spin_unlock(&ctx->lock);
-		if (!holds)
-			continue;
-		wake_up_all(&ctx->wait);
-		wake_up_all(&ctx->poll_wait);
-	}
-	spin_unlock(&modegate_ctxs_lock);
 }
 
 int modegate_ctx_init(void)

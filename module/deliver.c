@@ -61,7 +61,6 @@
 #include <linux/hugetlb.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
-#include <linux/mmu_notifier.h>
 #include <linux/nospec.h>
 #include <linux/overflow.h>
 #include <linux/sched.h>
@@ -422,7 +421,7 @@ static void modegate_buffered_release(struct modegate_request *req)
 	kvfree(req->kbuf.data);
 	req->kbuf.data = NULL;
 	modegate_user_uncharge_buffered(req->user, req->len);
-	mmu_notifier_put(req->kbuf.mn);
+	modegate_ring_unwatch_mm(req);
 }
 
 /* Fill the kernel buffer from the store; a kvec cannot fault. */

@@ -158,7 +158,6 @@ struct pid_namespace;
  * @lines: per CPU, the simulated interrupt line (allocated on first use).
  * @ref: one for the file, one per request (release flushes @work, which
  *	holds none).
- * @all: on the list of every ctx (ctx.c).
  */
 struct modegate_ctx {
 	spinlock_t lock;	/* see above */
@@ -178,7 +177,6 @@ struct modegate_ctx {
 	struct work_struct work;
 	struct modegate_line **lines;
 	struct kref ref;
-	struct list_head all;
 };
 
 /**
@@ -325,7 +323,6 @@ struct modegate_request *modegate_request_alloc(struct modegate_ctx *ctx,
 						struct modegate_user *user);
 void modegate_request_release(struct modegate_request *req);
 void modegate_request_free(struct modegate_request *req);
-void modegate_ctx_wake_mm(struct mm_struct *mm);
 
 static inline struct modegate_ctx *modegate_file_ctx(struct file *file)
 {
@@ -338,6 +335,7 @@ void modegate_ring_post(struct modegate_ctx *ctx, struct list_head *reqs,
 void modegate_ring_release(struct modegate_ctx *ctx);
 __poll_t modegate_ring_poll(struct file *file, struct poll_table_struct *wait);
 int modegate_ring_watch_mm(struct modegate_request *req);
+void modegate_ring_unwatch_mm(struct modegate_request *req);
 int modegate_ioc_async_reap(struct file *file, void *arg);
 int modegate_ioc_async_wait(struct file *file, void *arg);
 int modegate_ioc_async_eventfd(struct file *file, void *arg);

@@ -15,7 +15,8 @@
  * address space neither sees nor counts it -- until the originating address
  * space exits, when anyone may reap it (-ESRCH).  An mmu notifier's
  * ->release tells when that happens, and wakes the sleepers of the files
- * that hold such completions so that they look again.
+ * that hold requests of that address space (the notifier keeps their
+ * list), and of no other file, so that they look again.
  *
  * Waking at a count
  * -----------------
@@ -52,21 +53,65 @@
 
 #include "trace.h"
 
+/**
+ * struct modegate_mm_watch - an address space that BUFFERED requests wait on
+ * @mn: its notifier, one per mm (mmu_notifier_get()), a reference per
+ *	request.
+ * @lock: protects @files.
+ * @files: the files that hold requests of the mm, as &struct
+ *	modegate_mm_file: the ones its exit wakes.
+ */
+struct modegate_mm_watch {
+	struct mmu_notifier mn;
+	spinlock_t lock;	/* see above */
+	struct list_head files;
+};
+
+/**
+ * struct modegate_mm_file - one file that holds requests of a watched mm
+ * @node: on &modegate_mm_watch.files.
+ * @ctx: the file (its requests hold references on it).
+ * @nr: requests of the mm in @ctx.
+ */
+struct modegate_mm_file {
+	struct list_head node;
+	struct modegate_ctx *ctx;
+	unsigned int nr;
+};
+
+static struct modegate_mm_watch *modegate_mm_watch(struct mmu_notifier *mn)
+{
+	return container_of(mn, struct modegate_mm_watch, mn);
+}
+
+/* The address space exits: wake the files that hold its requests. */
 static void modegate_mm_release(struct mmu_notifier *mn, struct mm_struct *mm)
 {
-	modegate_ctx_wake_mm(mm);
+	struct modegate_mm_watch *w = modegate_mm_watch(mn);
+	struct modegate_mm_file *f;
+
+	spin_lock(&w->lock);
+	list_for_each_entry(f, &w->files, node) {
+		wake_up_all(&f->ctx->wait);
+		wake_up_all(&f->ctx->poll_wait);
+	}
+	spin_unlock(&w->lock);
 }
 
 static struct mmu_notifier *modegate_mm_alloc_notifier(struct mm_struct *mm)
 {
-	struct mmu_notifier *mn = kzalloc(sizeof(*mn), GFP_KERNEL);
+	struct modegate_mm_watch *w = kzalloc(sizeof(*w), GFP_KERNEL);
 
-	return mn ? mn : ERR_PTR(-ENOMEM);
+	if (!w)
+		return ERR_PTR(-ENOMEM);
+	spin_lock_init(&w->lock);
+	INIT_LIST_HEAD(&w->files);
+	return &w->mn;
 }
 
 static void modegate_mm_free_notifier(struct mmu_notifier *mn)
 {
-	kfree(mn);
+	kfree(modegate_mm_watch(mn));
 }
 
 static const struct mmu_notifier_ops modegate_mm_ops = {
@@ -79,23 +124,73 @@ static const struct mmu_notifier_ops modegate_mm_ops = {
  * modegate_ring_watch_mm() - learn when the request's mm exits
  * @req: a request whose completion waits for its originator.
  *
- * One notifier per mm (mmu_notifier_get), shared by its requests; the
- * strategy's ->release puts it.
+ * One notifier per mm (mmu_notifier_get), shared by its requests, which
+ * knows the files that hold them; the strategy's ->release undoes this
+ * with modegate_ring_unwatch_mm().
  *
+ * Context: the submitter's.
  * Return: 0, -EINTR, -ENOMEM.
  */
 int modegate_ring_watch_mm(struct modegate_request *req)
 {
+	struct modegate_mm_file *f, *new;
+	struct modegate_mm_watch *w;
 	struct mmu_notifier *mn;
 
-	if (mmap_write_lock_killable(req->mm))
+	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+	if (!new)
+		return -ENOMEM;
+	if (mmap_write_lock_killable(req->mm)) {
+		kfree(new);
 		return -EINTR;
+	}
 	mn = mmu_notifier_get_locked(&modegate_mm_ops, req->mm);
 	mmap_write_unlock(req->mm);
-	if (IS_ERR(mn))
+	if (IS_ERR(mn)) {
+		kfree(new);
 		return PTR_ERR(mn);
+	}
+	w = modegate_mm_watch(mn);
+	spin_lock(&w->lock);
+	list_for_each_entry(f, &w->files, node)
+		if (f->ctx == req->ctx)
+			goto found;
+	f = new;
+	new = NULL;
+	f->ctx = req->ctx;
+	list_add(&f->node, &w->files);
+found:
+	f->nr++;
+	spin_unlock(&w->lock);
+	kfree(new);
 	req->kbuf.mn = mn;
 	return 0;
+}
+
+/**
+ * modegate_ring_unwatch_mm() - undo modegate_ring_watch_mm()
+ * @req: the request.
+ *
+ * Context: process context.
+ */
+void modegate_ring_unwatch_mm(struct modegate_request *req)
+{
+	struct modegate_mm_watch *w = modegate_mm_watch(req->kbuf.mn);
+	struct modegate_mm_file *f, *gone = NULL;
+
+	spin_lock(&w->lock);
+	list_for_each_entry(f, &w->files, node) {
+		if (f->ctx != req->ctx)
+			continue;
+		if (!--f->nr) {
+			list_del(&f->node);
+			gone = f;
+		}
+		break;
+	}
+	spin_unlock(&w->lock);
+	kfree(gone);
+	mmu_notifier_put(req->kbuf.mn);
 }
 
 /* May @req be reaped by the current task? */
