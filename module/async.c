@@ -531,8 +531,8 @@ static int modegate_async_validate(const struct modegate_async_req *r)
 
 /* Build the request for @r; not yet queued.  ERR_PTR on failure. */
 static struct modegate_request *
-modegate_request_make(struct modegate_ctx *ctx, struct modegate_user *user,
-		      const struct modegate_async_req *r, int cpu, ktime_t now)
+modegate_request_make(struct modegate_ctx *ctx, const struct modegate_async_req *r,
+		      int cpu, ktime_t now)
 {
 	const struct modegate_strategy *strat = modegate_strategy_get(r->strategy);
 	struct modegate_request *req;
@@ -543,7 +543,7 @@ modegate_request_make(struct modegate_ctx *ctx, struct modegate_user *user,
 	ret = modegate_async_validate(r);
 	if (ret)
 		return ERR_PTR(ret);
-	req = modegate_request_alloc(ctx, user);
+	req = modegate_request_alloc(ctx);
 	if (IS_ERR(req))
 		return req;
 	req->buf = r->buf;
@@ -576,8 +576,8 @@ modegate_request_make(struct modegate_ctx *ctx, struct modegate_user *user,
  * Returns -EFAULT if it could not be read, else 0 with the element's own
  * errno in *@err.
  */
-static int modegate_submit_one(struct modegate_ctx *ctx, struct modegate_user *user,
-			       u8 __user *u, u32 size, ktime_t now,
+static int modegate_submit_one(struct modegate_ctx *ctx, u8 __user *u, u32 size,
+			       ktime_t now,
 			       unsigned long *kick, int *err)
 {
 	struct modegate_async_req r;
@@ -591,7 +591,7 @@ static int modegate_submit_one(struct modegate_ctx *ctx, struct modegate_user *u
 	if (*err)
 		return 0;
 	cpu = r.cpu == MODEGATE_CPU_ANY ? modegate_cpu_any() : r.cpu;
-	req = modegate_request_make(ctx, user, &r, cpu, now);
+	req = modegate_request_make(ctx, &r, cpu, now);
 	if (IS_ERR(req)) {
 		*err = PTR_ERR(req);
 		return 0;
@@ -681,7 +681,6 @@ int modegate_ioc_async_submit(struct file *file, void *arg)
 	struct modegate_ctx *ctx = modegate_file_ctx(file);
 	struct modegate_async_submit *s = arg;
 	u8 __user *ureqs = u64_to_user_ptr(s->reqs);
-	struct modegate_user *user;
 	unsigned long *kick;
 	u32 i, queued = 0;
 	int ret = 0, err;
@@ -700,16 +699,13 @@ int modegate_ioc_async_submit(struct file *file, void *arg)
 		return ret;
 	modegate_worker_steer(ctx->worker);
 	kick = bitmap_zalloc(nr_cpu_ids, GFP_KERNEL);
-	user = modegate_user_get();
-	if (!kick || !user) {
-		ret = -ENOMEM;
-		goto out;
-	}
+	if (!kick)
+		return -ENOMEM;
 	now = ktime_get();
 	for (i = 0; i < s->nr; i++) {
 		u8 __user *u = ureqs + (size_t)i * s->req_size;
 
-		ret = modegate_submit_one(ctx, user, u, s->req_size, now, kick, &err);
+		ret = modegate_submit_one(ctx, u, s->req_size, now, kick, &err);
 		if (ret)
 			break;
 		queued += !err;
@@ -720,9 +716,6 @@ int modegate_ioc_async_submit(struct file *file, void *arg)
 		cond_resched();
 	}
 	modegate_submit_kick(ctx, kick);
-out:
-	if (user)
-		modegate_user_put(user);
 	bitmap_free(kick);
 	s->queued = queued;
 	return queued ? queued : ret;

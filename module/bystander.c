@@ -12,9 +12,13 @@
  *    volunteered (recorded with mmgrab(), so the pointer cannot be reused):
  *    after an exec -- even of a setuid program -- current->mm differs and
  *    nothing is written;
- *  - the submitter must have the volunteer's effective uid;
+ *  - the submitter must have the volunteer's effective uid at the time of
+ *    the write (one the volunteer gave up since it registered no longer
+ *    consents);
  *  - it ends when the file it was given through is released, or the thread
- *    withdraws it.
+ *    withdraws it: the write happens under the registry's lock, so once
+ *    the release (or the withdrawal) returns, no write is under way.  A
+ *    close() that ends the consent returns after any write it raced.
  *
  * At most MODEGATE_MAX_BYSTANDERS are registered at once: the list is
  * scanned in hard irq.  Calls no other file of the module.
@@ -25,20 +29,19 @@
 #include <linux/sched/mm.h>
 #include <linux/sched/task.h>
 #include <linux/slab.h>
+#include <linux/uaccess.h>
 
 /**
  * struct modegate_bystander_reg - a thread that volunteered as bystander
  * @node: on modegate_bystanders.
  * @task: the thread, with a reference (so the pointer cannot be reused).
  * @mm: its address space when it volunteered, grabbed.
- * @euid: its effective uid then.
  * @ctx: the file it registered through; the registration ends with it.
  */
 struct modegate_bystander_reg {
 	struct list_head node;
 	struct task_struct *task;
 	struct mm_struct *mm;
-	kuid_t euid;
 	struct modegate_ctx *ctx;
 };
 
@@ -48,29 +51,47 @@ static unsigned int modegate_nr_bystanders;
 static DEFINE_RAW_SPINLOCK(modegate_bystanders_lock);
 
 /**
- * modegate_bystander_is_current() - may a demo write into current?
+ * modegate_bystander_write() - the demo write, if current consents
  * @submitter_euid: the demo request's submitter's effective uid.
+ * @dst: the submitter's address, resolved in current's address space.
+ * @src: the data.
+ * @len: bytes, within one page.
+ *
+ * Writes only if current volunteered, still runs in the address space it
+ * volunteered with, and has the submitter's euid now.  The write cannot
+ * fault (page faults are disabled: a page that is not present and writable
+ * is simply not written), like bpf_probe_write_user(), and happens under
+ * the registry's lock, so that an unregistration waits for it.
+ *
+ * The explicit pagefault_disable() is for kernels whose access_ok() warns
+ * outside task context unless page faults are disabled (6.1 with
+ * CONFIG_DEBUG_ATOMIC_SLEEP: WARN_ON_IN_IRQ()); it nests with the one
+ * copy_to_user_nofault() does itself.
  *
  * Context: hard irq (the interrupt).
- * Return: true if current volunteered, still runs in the address space it
- * volunteered with, and shares the submitter's euid.
+ * Return: true if the data was written.
  */
-bool modegate_bystander_is_current(kuid_t submitter_euid)
+bool modegate_bystander_write(kuid_t submitter_euid, void __user *dst,
+			      const void *src, size_t len)
 {
 	struct modegate_bystander_reg *b;
-	bool found = false;
+	bool wrote = false;
 
 	if (!current->mm || (current->flags & PF_EXITING))
 		return false;
 	raw_spin_lock(&modegate_bystanders_lock);
 	list_for_each_entry(b, &modegate_bystanders, node) {
-		if (b->task == current) {
-			found = b->mm == current->mm && uid_eq(b->euid, submitter_euid);
-			break;
+		if (b->task != current)
+			continue;
+		if (b->mm == current->mm && uid_eq(current_euid(), submitter_euid)) {
+			pagefault_disable();
+			wrote = !copy_to_user_nofault(dst, src, len);
+			pagefault_enable();
 		}
+		break;
 	}
 	raw_spin_unlock(&modegate_bystanders_lock);
-	return found;
+	return wrote;
 }
 
 static void modegate_bystander_free(struct modegate_bystander_reg *b)
@@ -94,7 +115,6 @@ static int modegate_bystander_register(struct modegate_ctx *ctx)
 	new->task = get_task_struct(current);
 	new->mm = current->mm;
 	mmgrab(new->mm);
-	new->euid = current_euid();
 	new->ctx = ctx;
 
 	raw_spin_lock_irqsave(&modegate_bystanders_lock, flags);

@@ -8,34 +8,49 @@
  * reaped, or when its file is released):
  *
  *   max_inflight         per open file
- *   max_inflight_user    per user (real uid), over all of that user's files
+ *   max_inflight_user    per user, over all of that user's files
  *   max_inflight_global  in all
  *
  * The per-user limit is what keeps one user from holding the global budget
  * -- or the BUFFERED bytes, also counted per user -- and with it every
  * other user's requests, for as long as it never reaps.
+ *
+ * "The user" is the one who opened the file (the real uid of file->f_cred),
+ * not whoever submits through it: a holder of the file that changes uid
+ * (setuid into the subordinate uids of a user namespace) is charged to the
+ * same budget, as io_uring charges its ring's creator.  The same user's
+ * struct user_struct carries the pages PIN requests hold, against
+ * RLIMIT_MEMLOCK (modegate_user_charge_pinned()).
  */
 #include "modegate.h"
 
+#include <linux/capability.h>
 #include <linux/cred.h>
 #include <linux/eventfd.h>
 #include <linux/hashtable.h>
 #include <linux/mmu_notifier.h>
+#include <linux/overflow.h>
 #include <linux/pid_namespace.h>
+#include <linux/random.h>
 #include <linux/sched/mm.h>
+#include <linux/sched/signal.h>
+#include <linux/sched/user.h>
 #include <linux/slab.h>
 
 /**
  * struct modegate_user - what one user holds
  * @node: in modegate_users, while anything is held.
  * @uid: the real uid.
+ * @ustruct: that uid's struct user_struct (its locked_vm counts pins).
  * @requests: requests alive.
  * @buffered: bytes of BUFFERED kernel buffers.
- * @ref: references (one per request, one per submit call in progress).
+ * @ref: references (one per open file, one per request, one per submit
+ *	call in progress).
  */
 struct modegate_user {
 	struct hlist_node node;
 	kuid_t uid;
+	struct user_struct *ustruct;
 	unsigned int requests;
 	size_t buffered;
 	unsigned int ref;
@@ -47,18 +62,10 @@ static unsigned int modegate_alive;		/* under modegate_users_lock */
 
 static struct kmem_cache *modegate_request_cache;
 
-/* Every ctx, for modegate_ctx_wake_all(). */
-static LIST_HEAD(modegate_ctxs);
-static DEFINE_SPINLOCK(modegate_ctxs_lock);
-
-/**
- * modegate_user_get() - the calling user's budget, with a reference
- *
- * Return: the entry, or NULL without memory.
- */
-struct modegate_user *modegate_user_get(void)
+/* The budget of the user of @cred, with a reference; NULL without memory. */
+static struct modegate_user *modegate_user_of(const struct cred *cred)
 {
-	kuid_t uid = current_uid();
+	kuid_t uid = cred->uid;
 	struct modegate_user *u, *new = NULL;
 
 again:
@@ -77,30 +84,99 @@ found:
 		u->ref++;
 	spin_unlock(&modegate_users_lock);
 	if (!u) {
-		/* First request of this user: allocate outside the lock, look again. */
+		/* First reference of this user: allocate outside the lock, look again. */
 		new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
-		if (new)
-			goto again;
+		if (!new)
+			return NULL;
+		new->ustruct = get_uid(cred->user);
+		goto again;
 	}
-	kfree(new);
+	if (new) {
+		free_uid(new->ustruct);
+		kfree(new);
+	}
 	return u;
 }
 
-/* Under modegate_users_lock: drop a reference, free the unused entry. */
-static void modegate_user_put_locked(struct modegate_user *u)
+/*
+ * Under modegate_users_lock: drop a reference.  The unused entry leaves
+ * the table; true if the caller must free it (modegate_user_free()).
+ */
+static bool modegate_user_put_locked(struct modegate_user *u)
 {
 	if (--u->ref)
-		return;
+		return false;
 	WARN_ON_ONCE(u->requests || u->buffered);
 	hash_del(&u->node);
+	return true;
+}
+
+static void modegate_user_free(struct modegate_user *u)
+{
+	free_uid(u->ustruct);
 	kfree(u);
 }
 
 void modegate_user_put(struct modegate_user *u)
 {
+	bool last;
+
 	spin_lock(&modegate_users_lock);
-	modegate_user_put_locked(u);
+	last = modegate_user_put_locked(u);
 	spin_unlock(&modegate_users_lock);
+	if (last)
+		modegate_user_free(u);
+}
+
+/**
+ * modegate_user_charge_pinned() - count pinned pages as locked memory
+ * @u: the user the request is charged to.
+ * @mm: the address space the pages belong to.
+ * @nr: pages.
+ *
+ * As io_uring's registered buffers: @nr pages against @u's locked_vm,
+ * up to the caller's RLIMIT_MEMLOCK (a caller with CAP_IPC_LOCK is not
+ * limited), and into @mm->pinned_vm.  Atomic, never takes the mmap_lock:
+ * modegate_user_uncharge_pinned() runs in the delivery worker, which must
+ * not wait on it.
+ *
+ * Context: the submitter's.
+ * Return: 1 if @u's locked_vm was charged, 0 if not (CAP_IPC_LOCK): pass
+ * it to the uncharge; -ENOMEM beyond the limit.
+ */
+int modegate_user_charge_pinned(struct modegate_user *u, struct mm_struct *mm,
+				unsigned long nr)
+{
+	unsigned long limit, cur, new;
+	bool charge = !ns_capable_noaudit(&init_user_ns, CAP_IPC_LOCK);
+
+	if (charge) {
+		limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
+		cur = atomic_long_read(&u->ustruct->locked_vm);
+		do {
+			if (check_add_overflow(cur, nr, &new) || new > limit)
+				return -ENOMEM;
+		} while (!atomic_long_try_cmpxchg(&u->ustruct->locked_vm, &cur, new));
+	}
+	atomic64_add(nr, &mm->pinned_vm);
+	return charge;
+}
+
+/**
+ * modegate_user_uncharge_pinned() - undo modegate_user_charge_pinned()
+ * @u: the user charged.
+ * @mm: the address space charged.
+ * @nr: pages.
+ * @charged: what the charge returned.
+ *
+ * Context: any; never sleeps.
+ */
+void modegate_user_uncharge_pinned(struct modegate_user *u, struct mm_struct *mm,
+				   unsigned long nr, bool charged)
+{
+	if (charged)
+		atomic_long_sub(nr, &u->ustruct->locked_vm);
+	atomic64_sub(nr, &mm->pinned_vm);
 }
 
 /* BUFFERED bytes: at most MODEGATE_ASYNC_MAX_BUFFERED per user. */
@@ -149,43 +225,46 @@ out:
 
 static void modegate_unreserve(struct modegate_ctx *ctx, struct modegate_user *u)
 {
+	bool last;
+
 	spin_lock(&modegate_users_lock);
 	spin_lock(&ctx->lock);
 	ctx->nr_alive--;
 	spin_unlock(&ctx->lock);
 	u->requests--;
 	modegate_alive--;
-	modegate_user_put_locked(u);
+	last = modegate_user_put_locked(u);
 	spin_unlock(&modegate_users_lock);
+	if (last)
+		modegate_user_free(u);
 }
 
 /**
  * modegate_request_alloc() - a zeroed request, reserved against the limits
- * @ctx: the file; the request takes a reference on it.
- * @user: the submitter's budget; the request takes a reference on it.
+ * @ctx: the file; the request takes a reference on it, and on its
+ *	opener's budget, which the request is charged to.
  *
  * Captures the submitter's mm (mmgrab: the mm, not the task, so an exec
  * cannot redirect the write), pid namespace and process.
  *
  * Return: the request, or an ERR_PTR: -EAGAIN over a limit, -ENOMEM.
  */
-struct modegate_request *modegate_request_alloc(struct modegate_ctx *ctx,
-						struct modegate_user *user)
+struct modegate_request *modegate_request_alloc(struct modegate_ctx *ctx)
 {
 	struct modegate_request *req;
 	int ret;
 
-	ret = modegate_reserve(ctx, user);
+	ret = modegate_reserve(ctx, ctx->user);
 	if (ret)
 		return ERR_PTR(ret);
 	req = kmem_cache_zalloc(modegate_request_cache, GFP_KERNEL_ACCOUNT);
 	if (!req) {
-		modegate_unreserve(ctx, user);
+		modegate_unreserve(ctx, ctx->user);
 		return ERR_PTR(-ENOMEM);
 	}
 	kref_get(&ctx->ref);
 	req->ctx = ctx;
-	req->user = user;
+	req->user = ctx->user;
 	req->mm = current->mm;
 	mmgrab(req->mm);
 	modegate_count(mm_refs);
@@ -242,10 +321,12 @@ struct modegate_ctx *modegate_ctx_alloc(struct file *file)
 	if (!ctx)
 		return NULL;
 	ctx->lines = kcalloc(nr_cpu_ids, sizeof(*ctx->lines), GFP_KERNEL_ACCOUNT);
-	if (!ctx->lines) {
-		kfree(ctx);
-		return NULL;
-	}
+	if (!ctx->lines)
+		goto err_free_ctx;
+	ctx->user = modegate_user_of(file->f_cred);
+	if (!ctx->user)
+		goto err_free_lines;
+	get_random_bytes(&ctx->page_id_key, sizeof(ctx->page_id_key));
 	spin_lock_init(&ctx->lock);
 	INIT_LIST_HEAD(&ctx->done);
 	ctx->wake_at = UINT_MAX;
@@ -253,10 +334,13 @@ struct modegate_ctx *modegate_ctx_alloc(struct file *file)
 	init_waitqueue_head(&ctx->poll_wait);
 	init_llist_head(&ctx->deliver);
 	kref_init(&ctx->ref);
-	spin_lock(&modegate_ctxs_lock);
-	list_add(&ctx->all, &modegate_ctxs);
-	spin_unlock(&modegate_ctxs_lock);
 	return ctx;
+
+err_free_lines:
+	kfree(ctx->lines);
+err_free_ctx:
+	kfree(ctx);
+	return NULL;
 }
 
 static void modegate_ctx_free(struct kref *ref)
@@ -264,11 +348,9 @@ static void modegate_ctx_free(struct kref *ref)
 	struct modegate_ctx *ctx = container_of(ref, struct modegate_ctx, ref);
 	unsigned int cpu;
 
-	spin_lock(&modegate_ctxs_lock);
-	list_del(&ctx->all);
-	spin_unlock(&modegate_ctxs_lock);
 	if (ctx->eventfd)
 		eventfd_ctx_put(ctx->eventfd);
+	modegate_user_put(ctx->user);
 	/* Their timers were cancelled when the file was released. */
 	for (cpu = 0; cpu < nr_cpu_ids; cpu++)
 		kfree(ctx->lines[cpu]);
@@ -279,22 +361,6 @@ static void modegate_ctx_free(struct kref *ref)
 void modegate_ctx_put(struct modegate_ctx *ctx)
 {
 	kref_put(&ctx->ref, modegate_ctx_free);
-}
-
-/*
- * Wake every ASYNC_WAIT and poll sleeper of every file: an event no
- * completion announces happened (an originator's address space exited).
- */
-void modegate_ctx_wake_all(void)
-{
-	struct modegate_ctx *ctx;
-
-	spin_lock(&modegate_ctxs_lock);
-	list_for_each_entry(ctx, &modegate_ctxs, all) {
-		wake_up_all(&ctx->wait);
-		wake_up_all(&ctx->poll_wait);
-	}
-	spin_unlock(&modegate_ctxs_lock);
 }
 
 int modegate_ctx_init(void)

@@ -58,9 +58,9 @@
 #include <linux/bvec.h>
 #include <linux/cred.h>
 #include <linux/highmem.h>
+#include <linux/hugetlb.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
-#include <linux/mmu_notifier.h>
 #include <linux/nospec.h>
 #include <linux/overflow.h>
 #include <linux/sched.h>
@@ -184,7 +184,8 @@ static void modegate_adopt_deliver(struct modegate_request *first, unsigned int 
 
 /*
  * May @vma hold a long-term pin for writing?  Anonymous memory, private
- * mappings (FOLL_WRITE breaks COW into an anonymous page) and shmem: yes.
+ * mappings (FOLL_WRITE breaks COW into an anonymous page), shmem and
+ * hugetlbfs (a hugetlb memfd; neither is written back): yes.
  * A shared mapping of another file: its pages are written back behind the
  * pin.
  */
@@ -192,7 +193,7 @@ static bool modegate_pin_vma_ok(struct vm_area_struct *vma)
 {
 	if (!(vma->vm_flags & VM_SHARED) || !vma->vm_file)
 		return true;
-	return shmem_mapping(vma->vm_file->f_mapping);
+	return shmem_mapping(vma->vm_file->f_mapping) || is_vm_hugetlb_page(vma);
 }
 
 /* Pin @nr pages at @start for @req under mmap_read_lock, checking each vma. */
@@ -223,6 +224,19 @@ out:
 	return got;
 }
 
+/* Give back the locked memory of @nr pages (in the worker: never sleeps). */
+static void modegate_pin_uncharge(struct modegate_request *req, unsigned long nr)
+{
+	modegate_user_uncharge_pinned(req->user, req->mm, nr,
+				      req->flags & MODEGATE_REQF_MEMLOCK);
+	req->flags &= ~MODEGATE_REQF_MEMLOCK;
+}
+
+/*
+ * Pinned pages are their user's locked memory (ctx.c charges them against
+ * RLIMIT_MEMLOCK: -ENOMEM beyond it); the device's budget of
+ * MODEGATE_ASYNC_MAX_PINNED_PAGES stays as a last bound (-EAGAIN).
+ */
 static int modegate_pin_prepare(struct modegate_request *req)
 {
 	unsigned long nr = modegate_span_pages(req->buf, req->len);
@@ -237,12 +251,17 @@ static int modegate_pin_prepare(struct modegate_request *req)
 		ret = -EAGAIN;
 		goto err_budget;
 	}
+	ret = modegate_user_charge_pinned(req->user, req->mm, nr);
+	if (ret < 0)
+		goto err_budget;
+	if (ret)
+		req->flags |= MODEGATE_REQF_MEMLOCK;
 	if (nr > MODEGATE_PIN_INLINE_PAGES) {
 		pages = kvmalloc_array(nr, sizeof(*pages),
 				       GFP_KERNEL_ACCOUNT | __GFP_NOWARN);
 		if (!pages) {
 			ret = -ENOMEM;
-			goto err_budget;
+			goto err_uncharge;
 		}
 	}
 	got = modegate_pin_locked(req, req->buf & PAGE_MASK, nr, pages);
@@ -260,6 +279,8 @@ static int modegate_pin_prepare(struct modegate_request *req)
 err_free_pages:
 	if (pages != req->pin.inline_pages)
 		kvfree(pages);
+err_uncharge:
+	modegate_pin_uncharge(req, nr);
 err_budget:
 	atomic_long_sub(nr, &modegate_pin_budget);
 	return ret;
@@ -270,6 +291,7 @@ static void modegate_pin_drop(struct modegate_request *req, size_t written)
 	if (!req->pin.pages)
 		return;
 	modegate_unpin(req->buf, req->pin.pages, req->pin.nr, written);
+	modegate_pin_uncharge(req, req->pin.nr);
 	atomic_long_sub(req->pin.nr, &modegate_pin_budget);
 	if (req->pin.pages != req->pin.inline_pages)
 		kvfree(req->pin.pages);
@@ -399,7 +421,7 @@ static void modegate_buffered_release(struct modegate_request *req)
 	kvfree(req->kbuf.data);
 	req->kbuf.data = NULL;
 	modegate_user_uncharge_buffered(req->user, req->len);
-	mmu_notifier_put(req->kbuf.mn);
+	modegate_ring_unwatch_mm(req);
 }
 
 /* Fill the kernel buffer from the store; a kvec cannot fault. */
@@ -470,27 +492,15 @@ static int modegate_naive_prepare(struct modegate_request *req)
 
 static void modegate_naive_irq(struct modegate_request *req)
 {
-	long ret;
-
-	if (!req->kbuf.len || !modegate_bystander_is_current(req->kbuf.euid))
-		return;
 	/*
 	 * This is the bug the demo shows: in the interrupt, the user half of
 	 * the page tables is the interrupted task's, so the submitter's
-	 * address is resolved in the bystander's address space.  The write
-	 * cannot fault (page faults are disabled: a page that is not present
-	 * and writable is simply not written), like bpf_probe_write_user().
-	 *
-	 * The explicit pagefault_disable() is for kernels whose access_ok()
-	 * warns outside task context unless page faults are disabled (6.1
-	 * with CONFIG_DEBUG_ATOMIC_SLEEP: WARN_ON_IN_IRQ()); it nests with
-	 * the one copy_to_user_nofault() does itself.
+	 * address is resolved in the bystander's address space (when the
+	 * interrupted task is a consenting bystander: bystander.c).
 	 */
-	pagefault_disable();
-	ret = copy_to_user_nofault(u64_to_user_ptr(req->buf), req->kbuf.data,
-				   req->kbuf.len);
-	pagefault_enable();
-	if (ret)
+	if (!req->kbuf.len ||
+	    !modegate_bystander_write(req->kbuf.euid, u64_to_user_ptr(req->buf),
+				      req->kbuf.data, req->kbuf.len))
 		return;
 	req->comp.ctx_flags |= MODEGATE_CTX_WRONG_PROCESS;
 	modegate_delivered(req, MODEGATE_DELIVER_BYSTANDER);

@@ -9,7 +9,8 @@
  * otherwise), never smaller than the first version of the struct (-EINVAL).
  * The handler sees a zero-filled kernel copy of its struct, which is copied
  * back for commands that read; bytes of a larger caller struct that this
- * ABI does not know are cleared.
+ * ABI does not know are cleared.  A call that will restart (-ERESTARTNOHAND)
+ * is copied back too: ASYNC_WAIT leaves the time left to its deadline.
  */
 #include "modegate.h"
 
@@ -108,7 +109,8 @@ long modegate_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 	}
 
 	ret = desc->handler(file, &karg);
-	if (ret >= 0 && (_IOC_DIR(cmd) & _IOC_READ)) {
+	/* A call that restarts (or fails -EINTR) may carry what is left of it. */
+	if ((ret >= 0 || ret == -ERESTARTNOHAND) && (_IOC_DIR(cmd) & _IOC_READ)) {
 		/* Copy out what this ABI knows; zero the rest of a larger struct. */
 		if (copy_to_user(uarg, &karg, ksize) ||
 		    (usize > ksize && clear_user(uarg + ksize, usize - ksize)))

@@ -29,6 +29,7 @@
 #include <linux/llist.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/siphash.h>
 #include <linux/spinlock.h>
 #include <linux/timerqueue.h>
 #include <linux/types.h>
@@ -56,6 +57,7 @@ extern bool modegate_allow_wrong_process_demo;
 #define MODEGATE_ASYNC_MAX_BUFFERED	(64UL << 20)
 /* modegate_request.flags above the uapi's MODEGATE_REQ_* bits. */
 #define MODEGATE_REQF_RELEASED		BIT(15)	/* strategy ->release done */
+#define MODEGATE_REQF_MEMLOCK		BIT(14)	/* PIN: pages on user's locked_vm */
 
 /* PIN requests up to this many pages keep their page array inline. */
 #define MODEGATE_PIN_INLINE_PAGES	2
@@ -135,6 +137,7 @@ struct modegate_user;
 struct modegate_worker;
 struct modegate_line;
 struct modegate_strategy;
+struct mm_struct;
 struct mmu_notifier;
 struct pid;
 struct pid_namespace;
@@ -149,6 +152,9 @@ struct pid_namespace;
  * @wake_at: smallest min_complete of the ASYNC_WAIT sleepers.
  * @closing: the file is being released: post nothing more.
  * @show_pfn: VA_TRANSLATE shows frame numbers (decided at open).
+ * @user: the opener's budget (file->f_cred), which every request of the
+ *	file is charged to, with a reference.
+ * @page_id_key: VA_TRANSLATE's page_id key, random for each open file.
  * @eventfd: signalled once per completion posted, or NULL.
  * @wait: ASYNC_WAIT sleeps here, woken when @wake_at is reached.
  * @poll_wait: poll and epoll sleep here, woken on every post.
@@ -160,7 +166,6 @@ struct pid_namespace;
  * @lines: per CPU, the simulated interrupt line (allocated on first use).
  * @ref: one for the file, one per request (release flushes @work, which
  *	holds none).
- * @all: on the list of every ctx (ctx.c).
  */
 struct modegate_ctx {
 	spinlock_t lock;	/* see above */
@@ -171,6 +176,8 @@ struct modegate_ctx {
 	unsigned int wake_at;
 	bool closing;
 	bool show_pfn;
+	struct modegate_user *user;
+	siphash_key_t page_id_key;
 	struct eventfd_ctx *eventfd;
 	wait_queue_head_t wait;
 	wait_queue_head_t poll_wait;
@@ -180,7 +187,6 @@ struct modegate_ctx {
 	struct mutex worker_lock;	/* see above */
 	struct modegate_line **lines;
 	struct kref ref;
-	struct list_head all;
 };
 
 /**
@@ -315,7 +321,8 @@ const struct modegate_strategy *modegate_strategy_get(u32 id);
 void modegate_delivered(struct modegate_request *req, u32 by);
 
 /* bystander.c: the wrong-process demo's registry. */
-bool modegate_bystander_is_current(kuid_t submitter_euid);
+bool modegate_bystander_write(kuid_t submitter_euid, void __user *dst,
+			      const void *src, size_t len);
 void modegate_bystander_release(struct modegate_ctx *ctx);
 int modegate_ioc_bystander(struct file *file, void *arg);
 
@@ -324,15 +331,16 @@ int modegate_ctx_init(void);
 void modegate_ctx_exit(void);
 struct modegate_ctx *modegate_ctx_alloc(struct file *file);
 void modegate_ctx_put(struct modegate_ctx *ctx);
-struct modegate_user *modegate_user_get(void);
 void modegate_user_put(struct modegate_user *user);
 int modegate_user_charge_buffered(struct modegate_user *user, size_t bytes);
 void modegate_user_uncharge_buffered(struct modegate_user *user, size_t bytes);
-struct modegate_request *modegate_request_alloc(struct modegate_ctx *ctx,
-						struct modegate_user *user);
+int modegate_user_charge_pinned(struct modegate_user *user, struct mm_struct *mm,
+				unsigned long nr);
+void modegate_user_uncharge_pinned(struct modegate_user *user, struct mm_struct *mm,
+				   unsigned long nr, bool charged);
+struct modegate_request *modegate_request_alloc(struct modegate_ctx *ctx);
 void modegate_request_release(struct modegate_request *req);
 void modegate_request_free(struct modegate_request *req);
-void modegate_ctx_wake_all(void);
 
 static inline struct modegate_ctx *modegate_file_ctx(struct file *file)
 {
@@ -354,6 +362,7 @@ void modegate_ring_post(struct modegate_ctx *ctx, struct list_head *reqs,
 void modegate_ring_release(struct modegate_ctx *ctx);
 __poll_t modegate_ring_poll(struct file *file, struct poll_table_struct *wait);
 int modegate_ring_watch_mm(struct modegate_request *req);
+void modegate_ring_unwatch_mm(struct modegate_request *req);
 int modegate_ioc_async_reap(struct file *file, void *arg);
 int modegate_ioc_async_wait(struct file *file, void *arg);
 int modegate_ioc_async_eventfd(struct file *file, void *arg);

@@ -23,9 +23,6 @@
 #define MODEGATE_PROBE_MAX_LEN	SZ_64K
 #define MODEGATE_VA_MAX_PAGES	512
 
-/* Key of the opaque page identities VA_TRANSLATE shows; new at each load. */
-static siphash_key_t modegate_page_id_key;
-
 /* Privilege level (ring) the CPU is running at now. */
 static u32 modegate_current_cpl(void)
 {
@@ -227,7 +224,9 @@ int modegate_ioc_probe(struct file *file, void *arg)
  * open from the opener's credentials as /proc/PID/pagemap does (and so
  * with one audit record per open, not per call); other callers get
  * page_id, a keyed hash of the frame that tells equal pages from different
- * ones and nothing else.
+ * ones and nothing else.  The key is the open file's (ctx.c draws it at
+ * open): ids compare within one file description only, and processes that
+ * do not share one cannot compare their frames (KSM merges) through them.
  */
 
 /* Entries filled on the stack between two copies to user space. */
@@ -247,7 +246,7 @@ static bool modegate_is_huge_zero_page(struct page *page)
 }
 
 static void modegate_va_one(unsigned long vaddr, bool fault_in, bool show_pfn,
-			    struct modegate_va_page *out)
+			    const siphash_key_t *key, struct modegate_va_page *out)
 {
 	struct page *page;
 	unsigned long pfn;
@@ -275,7 +274,7 @@ static void modegate_va_one(unsigned long vaddr, bool fault_in, bool show_pfn,
 		out->pfn = pfn;
 		out->flags |= MODEGATE_PAGE_PFN_VALID;
 	}
-	out->page_id = siphash_1u64(pfn, &modegate_page_id_key) ?: 1;
+	out->page_id = siphash_1u64(pfn, key) ?: 1;
 	put_page(page);
 }
 
@@ -286,6 +285,7 @@ int modegate_ioc_va_translate(struct file *file, void *arg)
 	struct modegate_va_page __user *upages = u64_to_user_ptr(va->pages);
 	bool fault_in = va->flags & MODEGATE_VA_FAULT_IN;
 	unsigned long start = va->addr & PAGE_MASK;
+	struct modegate_ctx *ctx;
 	bool show_pfn;
 	u32 done = 0;
 
@@ -296,14 +296,15 @@ int modegate_ioc_va_translate(struct file *file, void *arg)
 	if (!access_ok((void __user *)start, va->nr_pages << PAGE_SHIFT))
 		return -EFAULT;
 
-	show_pfn = modegate_file_ctx(file)->show_pfn;
+	ctx = modegate_file_ctx(file);
+	show_pfn = ctx->show_pfn;
 	while (done < va->nr_pages) {
 		u32 n = min_t(u64, va->nr_pages - done, MODEGATE_VA_CHUNK);
 		u32 i;
 
 		for (i = 0; i < n; i++)
 			modegate_va_one(start + ((unsigned long)(done + i) << PAGE_SHIFT),
-					fault_in, show_pfn, &chunk[i]);
+					fault_in, show_pfn, &ctx->page_id_key, &chunk[i]);
 		if (copy_to_user(upages + done, chunk, n * sizeof(chunk[0])))
 			return -EFAULT;
 		done += n;
@@ -315,6 +316,5 @@ int modegate_ioc_va_translate(struct file *file, void *arg)
 
 void modegate_probe_init(void)
 {
-	get_random_bytes(&modegate_page_id_key, sizeof(modegate_page_id_key));
 	modegate_info_init();
 }

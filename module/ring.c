@@ -14,8 +14,24 @@
  * reap, in the originator's own address space, and a task of another
  * address space neither sees nor counts it -- until the originating address
  * space exits, when anyone may reap it (-ESRCH).  An mmu notifier's
- * ->release tells when that happens, and wakes every sleeper so that they
- * look again.
+ * ->release tells when that happens, and wakes the sleepers of the files
+ * that hold requests of that address space (the notifier keeps their
+ * list), and of no other file, so that they look again.
+ *
+ * Waking at a count
+ * -----------------
+ * A sleeper that cannot see every completion on the ring arms ctx->wake_at
+ * above the completions already there (it wakes at the next post).  A reap
+ * that takes completions off the ring lowers ctx->wake_at by as many: the
+ * threshold stays counted from what is on the ring, and a sleeper whose
+ * invisible completions another process reaped is still woken by its own.
+ *
+ * Timeouts
+ * --------
+ * ASYNC_WAIT's timeout is a deadline taken when the call begins.  A signal
+ * that interrupts the wait writes the time left back into the caller's
+ * struct (as select() does), so that the restarted call -- or the caller's
+ * own retry after -EINTR -- ends at the same deadline.
  *
  * The pids a completion carries are translated into the reaper's pid
  * namespace when it is reaped: origin_tgid from the submitter's struct pid,
@@ -37,21 +53,65 @@
 
 #include "trace.h"
 
+/**
+ * struct modegate_mm_watch - an address space that BUFFERED requests wait on
+ * @mn: its notifier, one per mm (mmu_notifier_get()), a reference per
+ *	request.
+ * @lock: protects @files.
+ * @files: the files that hold requests of the mm, as &struct
+ *	modegate_mm_file: the ones its exit wakes.
+ */
+struct modegate_mm_watch {
+	struct mmu_notifier mn;
+	spinlock_t lock;	/* see above */
+	struct list_head files;
+};
+
+/**
+ * struct modegate_mm_file - one file that holds requests of a watched mm
+ * @node: on &modegate_mm_watch.files.
+ * @ctx: the file (its requests hold references on it).
+ * @nr: requests of the mm in @ctx.
+ */
+struct modegate_mm_file {
+	struct list_head node;
+	struct modegate_ctx *ctx;
+	unsigned int nr;
+};
+
+static struct modegate_mm_watch *modegate_mm_watch(struct mmu_notifier *mn)
+{
+	return container_of(mn, struct modegate_mm_watch, mn);
+}
+
+/* The address space exits: wake the files that hold its requests. */
 static void modegate_mm_release(struct mmu_notifier *mn, struct mm_struct *mm)
 {
-	modegate_ctx_wake_all();
+	struct modegate_mm_watch *w = modegate_mm_watch(mn);
+	struct modegate_mm_file *f;
+
+	spin_lock(&w->lock);
+	list_for_each_entry(f, &w->files, node) {
+		wake_up_all(&f->ctx->wait);
+		wake_up_all(&f->ctx->poll_wait);
+	}
+	spin_unlock(&w->lock);
 }
 
 static struct mmu_notifier *modegate_mm_alloc_notifier(struct mm_struct *mm)
 {
-	struct mmu_notifier *mn = kzalloc(sizeof(*mn), GFP_KERNEL);
+	struct modegate_mm_watch *w = kzalloc(sizeof(*w), GFP_KERNEL);
 
-	return mn ? mn : ERR_PTR(-ENOMEM);
+	if (!w)
+		return ERR_PTR(-ENOMEM);
+	spin_lock_init(&w->lock);
+	INIT_LIST_HEAD(&w->files);
+	return &w->mn;
 }
 
 static void modegate_mm_free_notifier(struct mmu_notifier *mn)
 {
-	kfree(mn);
+	kfree(modegate_mm_watch(mn));
 }
 
 static const struct mmu_notifier_ops modegate_mm_ops = {
@@ -64,23 +124,73 @@ static const struct mmu_notifier_ops modegate_mm_ops = {
  * modegate_ring_watch_mm() - learn when the request's mm exits
  * @req: a request whose completion waits for its originator.
  *
- * One notifier per mm (mmu_notifier_get), shared by its requests; the
- * strategy's ->release puts it.
+ * One notifier per mm (mmu_notifier_get), shared by its requests, which
+ * knows the files that hold them; the strategy's ->release undoes this
+ * with modegate_ring_unwatch_mm().
  *
+ * Context: the submitter's.
  * Return: 0, -EINTR, -ENOMEM.
  */
 int modegate_ring_watch_mm(struct modegate_request *req)
 {
+	struct modegate_mm_file *f, *new;
+	struct modegate_mm_watch *w;
 	struct mmu_notifier *mn;
 
-	if (mmap_write_lock_killable(req->mm))
+	new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
+	if (!new)
+		return -ENOMEM;
+	if (mmap_write_lock_killable(req->mm)) {
+		kfree(new);
 		return -EINTR;
+	}
 	mn = mmu_notifier_get_locked(&modegate_mm_ops, req->mm);
 	mmap_write_unlock(req->mm);
-	if (IS_ERR(mn))
+	if (IS_ERR(mn)) {
+		kfree(new);
 		return PTR_ERR(mn);
+	}
+	w = modegate_mm_watch(mn);
+	spin_lock(&w->lock);
+	list_for_each_entry(f, &w->files, node)
+		if (f->ctx == req->ctx)
+			goto found;
+	f = new;
+	new = NULL;
+	f->ctx = req->ctx;
+	list_add(&f->node, &w->files);
+found:
+	f->nr++;
+	spin_unlock(&w->lock);
+	kfree(new);
 	req->kbuf.mn = mn;
 	return 0;
+}
+
+/**
+ * modegate_ring_unwatch_mm() - undo modegate_ring_watch_mm()
+ * @req: the request.
+ *
+ * Context: process context.
+ */
+void modegate_ring_unwatch_mm(struct modegate_request *req)
+{
+	struct modegate_mm_watch *w = modegate_mm_watch(req->kbuf.mn);
+	struct modegate_mm_file *f, *gone = NULL;
+
+	spin_lock(&w->lock);
+	list_for_each_entry(f, &w->files, node) {
+		if (f->ctx != req->ctx)
+			continue;
+		if (!--f->nr) {
+			list_del(&f->node);
+			gone = f;
+		}
+		break;
+	}
+	spin_unlock(&w->lock);
+	kfree(gone);
+	mmu_notifier_put(req->kbuf.mn);
 }
 
 /* May @req be reaped by the current task? */
@@ -272,6 +382,9 @@ static unsigned int modegate_ring_take(struct modegate_ctx *ctx, unsigned int nr
 		ctx->nr_for_originator -= req->for_originator;
 		taken++;
 	}
+	/* Keep the sleepers' threshold counted from what is left (top). */
+	if (ctx->wake_at != UINT_MAX)
+		ctx->wake_at -= min(taken, ctx->wake_at - 1);
 	spin_unlock(&ctx->lock);
 	return taken;
 }
@@ -368,13 +481,18 @@ static bool modegate_ring_wait_done(struct modegate_ctx *ctx, u32 min)
  *
  * Return: 0 once @min_complete completions are ready for the caller,
  * -ETIMEDOUT, or -EINTR when a signal handler ran (a wake-up with no
- * handler to run restarts the wait).
+ * handler to run restarts the wait).  Interrupted, the wait leaves the
+ * time left to its deadline in @timeout_ns (ioctl.c copies the struct
+ * out for -ERESTARTNOHAND).
  */
 int modegate_ioc_async_wait(struct file *file, void *arg)
 {
 	struct modegate_ctx *ctx = modegate_file_ctx(file);
 	struct modegate_async_wait *w = arg;
 	u32 min = w->min_complete;
+	bool timed = w->timeout_ns && w->timeout_ns <= KTIME_MAX;
+	ktime_t deadline = 0;
+	s64 left;
 	long ret = 0;
 
 	if (w->flags || w->reserved)
@@ -382,9 +500,11 @@ int modegate_ioc_async_wait(struct file *file, void *arg)
 	if (min > READ_ONCE(modegate_max_inflight))
 		return -EINVAL;
 
+	if (timed)
+		deadline = ktime_add_safe(ktime_get(), ns_to_ktime(w->timeout_ns));
 	if (!min)
 		ret = 0;
-	else if (!w->timeout_ns || w->timeout_ns > KTIME_MAX)
+	else if (!timed)
 		ret = wait_event_interruptible(ctx->wait,
 					       modegate_ring_wait_done(ctx, min));
 	else
@@ -396,9 +516,18 @@ int modegate_ioc_async_wait(struct file *file, void *arg)
 	/*
 	 * Woken by a signal: -EINTR if a handler ran; restarted at once when
 	 * none did (task work such as io_uring's sets signal_pending() too).
+	 * Either way the call that follows gets the time left, not the
+	 * whole timeout again; none left is the timeout.
 	 */
-	if (ret)
+	if (ret) {
+		if (!timed)
+			return -ERESTARTNOHAND;
+		left = ktime_to_ns(ktime_sub(deadline, ktime_get()));
+		if (left <= 0)
+			return -ETIMEDOUT;
+		w->timeout_ns = left;
 		return -ERESTARTNOHAND;
+	}
 	w->ready = modegate_ring_ready(ctx);
 	return 0;
 }

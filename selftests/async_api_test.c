@@ -251,18 +251,6 @@ TEST_F(dev, wait_interrupted_by_signal)
 	ASSERT_QUIESCENT();
 }
 
-/* Is @pid asleep ('S' in /proc/PID/stat)? */
-static bool mg_sleeping(pid_t pid)
-{
-	char path[64], stat[256], *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (mg_read_text(path, stat, sizeof(stat)) <= 0)
-		return false;
-	p = strrchr(stat, ')');
-	return p && p[1] == ' ' && p[2] == 'S';
-}
-
 /*
  * A wake-up with no signal handler to run -- here a SIGSTOP and SIGCONT;
  * io_uring's task work does the same -- restarts ASYNC_WAIT instead of

@@ -329,6 +329,18 @@ static inline int mg_wait_child_ms(pid_t pid, int ms)
 	return n == 1 ? mg_wait_child(pid) : -2;
 }
 
+/* Is the task @pid (a process, or a thread's tid) asleep ('S' in /proc/PID/stat)? */
+static inline bool mg_sleeping(pid_t pid)
+{
+	char path[64], stat[256], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	if (mg_read_text(path, stat, sizeof(stat)) <= 0)
+		return false;
+	p = strrchr(stat, ')');
+	return p && p[1] == ' ' && p[2] == 'S';
+}
+
 /* Read one byte from a pipe within @ms: 0, or -1 (timeout, EOF). */
 static inline int mg_read_byte_ms(int fd, int ms)
 {

@@ -128,6 +128,7 @@ struct by_shared {
 	volatile int reg;		/* its MODEGATE_IOC_BYSTANDER result */
 	volatile unsigned int changes;	/* times DEMO_VA changed under it */
 	volatile uint64_t final;	/* DEMO_VA when told to stop */
+	volatile uid_t euid_after;	/* set as its euid once registered, if not 0 */
 };
 
 static struct by_shared *by_shared_map(int *memfd)
@@ -192,6 +193,8 @@ static pid_t by_start(struct by_shared *sh, int memfd, int regfd, uid_t uid,
 	if (uid && mg_become(uid))
 		_exit(4);
 	sh->reg = mg_bystander(regfd, MODEGATE_BYSTANDER_REGISTER);
+	if (sh->euid_after && seteuid(sh->euid_after))
+		_exit(7);
 	if (!exec_after)
 		by_spin(sh);
 	if (dup2(memfd, SHARED_FD) < 0)
@@ -277,6 +280,30 @@ TEST_F_TIMEOUT(hostile, consent_needs_the_submitters_euid, 90)
 	sh = by_shared_map(&memfd);
 	ASSERT_NE(NULL, sh);
 	self->kids[0] = by_start(sh, memfd, self->fd, UID_NOBODY, false);
+	ASSERT_LT(0, self->kids[0]);
+	ASSERT_EQ(0, mg_wait_flag(&sh->ready));
+	ASSERT_EQ(0, sh->reg);
+	demo_writes_nothing_into(_metadata, self->fd, self->kids[0], sh);
+	self->kids[0] = 0;
+	ASSERT_QUIESCENT();
+}
+
+/*
+ * A volunteer that registered as root, then took euid 65534: consent is
+ * checked against the volunteer's euid at the time of the write, so root's
+ * demo requests skip it.
+ */
+TEST_F_TIMEOUT(hostile, consent_follows_the_volunteers_current_euid, 90)
+{
+	struct by_shared *sh;
+	int memfd;
+
+	NEED_TWO_CPUS();
+	reload(_metadata, self, "allow_wrong_process_demo=1");
+	sh = by_shared_map(&memfd);
+	ASSERT_NE(NULL, sh);
+	sh->euid_after = UID_NOBODY;
+	self->kids[0] = by_start(sh, memfd, self->fd, 0, false);
 	ASSERT_LT(0, self->kids[0]);
 	ASSERT_EQ(0, mg_wait_flag(&sh->ready));
 	ASSERT_EQ(0, sh->reg);
@@ -992,7 +1019,7 @@ TEST_F(hostile, pin_refuses_a_shared_ramfs_mapping)
 
 struct user_job {
 	uid_t uid;
-	int nfds;		/* files, opened as root before dropping to uid */
+	int nfds;		/* files, opened as uid */
 	__u32 strategy;
 	size_t len;
 	int tries;
@@ -1020,13 +1047,14 @@ static pid_t user_child(const struct user_job *j, int up, int down)
 
 	if (pid)
 		return pid;
+	/* Its own files: the per-user limits charge the opener. */
+	if (mg_become(j->uid))
+		_exit(11);
 	for (i = 0; i < j->nfds; i++) {
 		fds[i] = open(MG_DEV, O_RDWR);
 		if (fds[i] < 0)
 			_exit(10);
 	}
-	if (mg_become(j->uid))
-		_exit(11);
 	buf = mg_map(j->len, MAP_PRIVATE);
 	if (!buf)
 		_exit(12);
@@ -1063,7 +1091,11 @@ static void two_users(struct __test_metadata *_metadata, FIXTURE_DATA(hostile) *
 {
 	int up[2], down[2];
 	struct pollfd p;
+	struct stat st;
 
+	/* The node opened to the two users for the time of the test. */
+	ASSERT_EQ(0, stat(MG_DEV, &st));
+	ASSERT_EQ(0, chmod(MG_DEV, 0666));
 	ASSERT_EQ(0, pipe(up));
 	ASSERT_EQ(0, pipe(down));
 	p = (struct pollfd){ .fd = up[0], .events = POLLIN };
@@ -1075,6 +1107,7 @@ static void two_users(struct __test_metadata *_metadata, FIXTURE_DATA(hostile) *
 	ASSERT_LT(0, self->kids[1]);
 	ASSERT_EQ(1, poll(&p, 1, 60000));
 	ASSERT_EQ(0, mg_read_full(up[0], rb, sizeof(*rb)));
+	ASSERT_EQ(0, chmod(MG_DEV, st.st_mode & 07777));
 	ASSERT_EQ(2, write(down[1], "xx", 2));
 	ASSERT_EQ(0, mg_wait_child(self->kids[0]));
 	ASSERT_EQ(0, mg_wait_child(self->kids[1]));
@@ -1378,7 +1411,8 @@ TEST_F(hostile, pfn_visibility_is_decided_at_open)
 		TH_LOG("opened without CAP_SYS_ADMIN, used with it: flags %#x", reopened.flags);
 	ASSERT_FALSE(reopened.flags & MODEGATE_PAGE_PFN_VALID);
 	ASSERT_EQ(0, reopened.pfn);
-	ASSERT_EQ(mine.page_id, reopened.page_id);
+	ASSERT_EQ(mine.page_id, dropped.page_id);	/* one file: one key */
+	ASSERT_NE(mine.page_id, reopened.page_id);
 }
 
 MG_TEST_MAIN_WITH_HELPER(AFTER_EXEC, after_exec)

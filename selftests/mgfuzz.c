@@ -7,7 +7,11 @@
  * PROT_NONE, read-only and page-spanning buffers), and interleaves async
  * submit / cancel / reap / wait with read/write/lseek/poll/mmap, close and
  * reopen, fork and exit with requests pending, across threads and
- * processes.  Every run prints its seed; the same seed replays the same
+ * processes.  Buffers are also taken from a hugetlb memfd (when a huge page
+ * can be had) and from shmem; forked children sometimes lower their
+ * RLIMIT_MEMLOCK and give up CAP_IPC_LOCK (PIN's -ENOMEM), or change uid
+ * before using the inherited file (budgets charged to the opener); timed
+ * waits are interrupted by the kicks (the time left written back).  Every run prints its seed; the same seed replays the same
  * sequence of calls in each thread (the interleaving between threads is
  * the scheduler's).
  *
@@ -35,20 +39,24 @@
 #include <sys/ioctl.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
+#include <sys/syscall.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/capability.h>
 #include <linux/modegate.h>
 
 #define MG_DEV "/dev/" MODEGATE_DEVICE_NAME
 #define PAGE 4096UL
 #define ARENA_PAGES 64
+#define HUGE_LEN (2UL << 20)	/* a hugetlb memfd's page, when one can be had */
 
 struct fuzz_thread {
 	uint64_t rng;
 	long calls;
 	int *fd;
 	unsigned char *arena;	/* ARENA_PAGES: rw, then a PROT_NONE, a read-only page */
+	unsigned char *huge;	/* HUGE_LEN of a hugetlb memfd (shmem if none) */
 	int first;		/* the first thread of the first process */
 };
 
@@ -86,6 +94,7 @@ static uint64_t fuzz_ptr(struct fuzz_thread *t, size_t len)
 	case 5: return (uint64_t)(a + (ARENA_PAGES - 2) * PAGE) - pick(t, (len < PAGE ? len : PAGE) + 1); /* spans */
 	case 6: return ~0ULL - pick(t, 64);				/* wraps */
 	case 7: return 0x10000 + pick(t, 1 << 20) * PAGE;		/* unmapped, probably */
+	case 8: return (uint64_t)(t->huge + pick(t, HUGE_LEN - (len < PAGE ? len : PAGE)));
 	default:
 		return (uint64_t)(a + pick(t, (ARENA_PAGES - 2) * PAGE - (len < PAGE ? len : PAGE)));
 	}
@@ -195,7 +204,8 @@ static void fuzz_ioctl(struct fuzz_thread *t, int fd)
 		break;
 	case _IOC_NR(MODEGATE_IOC_ASYNC_WAIT):
 		arg.wait.min_complete = pick(t, 4);
-		arg.wait.timeout_ns = 1 + pick(t, 1000000);
+		/* Sometimes long enough for a kick to interrupt (and restart) it. */
+		arg.wait.timeout_ns = 1 + pick(t, pick(t, 32) ? 1000000 : 3000000000ULL);
 		arg.wait.flags = fuzz_flags(t, 0);
 		break;
 	case _IOC_NR(MODEGATE_IOC_ASYNC_CANCEL):
@@ -228,6 +238,33 @@ static void fuzz_ioctl(struct fuzz_thread *t, int fd)
 	if (pick(t, 12) == 0)
 		argp = (void *)fuzz_ptr(t, sizeof(arg));
 	ioctl(fd, cmd, argp);
+}
+
+/*
+ * A forked child sometimes becomes another submitter of the inherited
+ * file: without CAP_IPC_LOCK and with a small RLIMIT_MEMLOCK (its pins
+ * meet the limit), or as another uid (still charged to the opener).
+ */
+static void fuzz_identity(struct fuzz_thread *t)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+	struct rlimit rl;
+
+	if (pick(t, 2)) {
+		rl.rlim_cur = rl.rlim_max = pick(t, 64) * PAGE;
+		if (!syscall(SYS_capget, &h, d)) {
+			d[CAP_TO_INDEX(CAP_IPC_LOCK)].effective &= ~CAP_TO_MASK(CAP_IPC_LOCK);
+			syscall(SYS_capset, &h, d);
+		}
+		setrlimit(RLIMIT_MEMLOCK, &rl);
+	}
+	if (pick(t, 4) == 0 && geteuid() == 0) {
+		uid_t uid = 60100 + pick(t, 4);
+
+		if (setgid(uid) || setuid(uid))
+			return;
+	}
 }
 
 static void fuzz_one(struct fuzz_thread *t)
@@ -282,6 +319,7 @@ static void fuzz_one(struct fuzz_thread *t)
 			if (pid == 0) {
 				alarm(2);	/* a blocking call ends it, by SIGALRM */
 				t->rng ^= 0x5a5a5a5a;
+				fuzz_identity(t);
 				for (int i = 0; i < 16; i++)
 					fuzz_ioctl(t, fd);
 				_exit(0);
@@ -327,11 +365,31 @@ static void *fuzz_thread_main(void *p)
 	return NULL;
 }
 
+/* HUGE_LEN of a hugetlb memfd, or of a shmem memfd without huge pages. */
+static unsigned char *fuzz_map_huge(void)
+{
+	int mfd = memfd_create("mgfuzz-huge", MFD_HUGETLB);
+	void *p = MAP_FAILED;
+
+	if (mfd >= 0 && !ftruncate(mfd, HUGE_LEN))
+		p = mmap(NULL, HUGE_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+	if (mfd >= 0)
+		close(mfd);
+	if (p == MAP_FAILED) {
+		mfd = memfd_create("mgfuzz-shmem", 0);
+		if (mfd < 0 || ftruncate(mfd, HUGE_LEN))
+			return NULL;
+		p = mmap(NULL, HUGE_LEN, PROT_READ | PROT_WRITE, MAP_SHARED, mfd, 0);
+		close(mfd);
+	}
+	return p == MAP_FAILED ? NULL : p;
+}
+
 static int fuzz_process(int proc, int nthreads)
 {
 	struct fuzz_thread th[16];
 	pthread_t tid[16];
-	unsigned char *arena;
+	unsigned char *arena, *huge;
 	int fd, i;
 
 	arena = mmap(NULL, ARENA_PAGES * PAGE, PROT_READ | PROT_WRITE,
@@ -341,6 +399,9 @@ static int fuzz_process(int proc, int nthreads)
 	memset(arena, 0x5a, ARENA_PAGES * PAGE);
 	mprotect(arena + (ARENA_PAGES - 2) * PAGE, PAGE, PROT_NONE);
 	mprotect(arena + (ARENA_PAGES - 1) * PAGE, PAGE, PROT_READ);
+	huge = fuzz_map_huge();
+	if (!huge)
+		return 1;
 	fd = open(MG_DEV, O_RDWR);
 	if (fd < 0) {
 		perror("mgfuzz: open " MG_DEV);
@@ -349,7 +410,7 @@ static int fuzz_process(int proc, int nthreads)
 	for (i = 0; i < nthreads; i++) {
 		th[i] = (struct fuzz_thread){
 			.rng = seed * 1000003ULL + proc * 101ULL + i,
-			.fd = &fd, .arena = arena, .first = !proc && !i,
+			.fd = &fd, .arena = arena, .huge = huge, .first = !proc && !i,
 		};
 		if (pthread_create(&tid[i], NULL, fuzz_thread_main, &th[i]))
 			return 1;

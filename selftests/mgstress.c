@@ -28,10 +28,15 @@
  *                reaps what it may see (not BUFFERED); the sender sometimes
  *                closes its copy at once
  *   threads      one thread submits, one cancels, one reaps, on one file
+ *   memlock      a child without CAP_IPC_LOCK and a small RLIMIT_MEMLOCK
+ *                submits PIN requests on its own file (queued, -EAGAIN or
+ *                -ENOMEM), cancels or unmaps some, collects them all: its
+ *                VmPin is 0 again
  *
  * Each request ends exactly once (no completion lost, none twice), and
  * at the end, every file closed but one, nothing is in flight, pending,
- * pinned or referenced, and submitted == completed.
+ * pinned or referenced, submitted == completed, and the locked memory the
+ * pins took is back: a process limited to N pages can pin N, not N + 1.
  *
  *   mgstress [-d SECONDS] [-w WORKERS] [-s SEED]
  *   mgstress -U CYCLES [-s SEED]
@@ -47,6 +52,8 @@
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdatomic.h>
+#include <sys/resource.h>
+#include <linux/capability.h>
 
 #include "async_test.h"
 
@@ -58,12 +65,12 @@
 
 enum {
 	SC_EXIT, SC_EXIT_OWN_FD, SC_EXEC, SC_MUNMAP, SC_CLOSE,
-	SC_CANCEL, SC_FORK, SC_FDPASS, SC_THREADS, SC_NR
+	SC_CANCEL, SC_FORK, SC_FDPASS, SC_THREADS, SC_MEMLOCK, SC_NR
 };
 
 static const char *const sc_name[SC_NR] = {
 	"exit", "exit_own_fd", "exec", "munmap", "close",
-	"cancel", "fork", "fd_pass", "threads",
+	"cancel", "fork", "fd_pass", "threads", "memlock",
 };
 
 /* Per worker and scenario, in memory shared with the main process. */
@@ -748,6 +755,105 @@ out:
 		munmap(mem, area);
 }
 
+/*
+ * In a child: no CAP_IPC_LOCK (its pins count against RLIMIT_MEMLOCK, as
+ * an unprivileged user's do) and a limit of @pages pages.  0 or -1.
+ */
+static int limit_memlock(size_t pages)
+{
+	struct __user_cap_header_struct h = { .version = _LINUX_CAPABILITY_VERSION_3 };
+	struct __user_cap_data_struct d[2];
+	struct rlimit rl = { pages * page, pages * page };
+
+	if (syscall(SYS_capget, &h, d))
+		return -1;
+	d[CAP_TO_INDEX(CAP_IPC_LOCK)].effective &= ~CAP_TO_MASK(CAP_IPC_LOCK);
+	if (syscall(SYS_capset, &h, d))
+		return -1;
+	return setrlimit(RLIMIT_MEMLOCK, &rl);
+}
+
+/* The pages this process has pinned (VmPin), or -1. */
+static long vm_pin_kb(void)
+{
+	char status[4096], *p;
+
+	if (mg_read_text("/proc/self/status", status, sizeof(status)) <= 0)
+		return -1;
+	p = strstr(status, "\nVmPin:");
+	return p ? strtol(p + sizeof("\nVmPin:") - 1, NULL, 10) : -1;
+}
+
+/* The memlock scenario's child: its exit status says which check failed. */
+static int memlock_child(struct worker *w)
+{
+	struct modegate_async_completion c[MAXK];
+	size_t area = MAXK * 2 * page;
+	uint8_t *mem = mg_map(area, MAP_PRIVATE);
+	int fd = open(MG_DEV, O_RDWR), i, nq = 0, ret;
+	struct batch b;
+
+	if (!mem || fd < 0 || limit_memlock(pick(&w->rng, 2 * MAXK + 1)))
+		return 2;
+	make_batch(&w->rng, &b, mem, &w->ud, w->ncpu, 1 + pick(&w->rng, MAXK));
+	for (i = 0; i < b.k; i++)
+		b.r[i].strategy = MODEGATE_STRAT_PIN;
+	ret = mg_submit(fd, b.r, b.k);
+	if (ret < 0)
+		return 3;
+	for (i = 0; i < b.k; i++) {
+		if (!b.r[i].error)
+			nq++;
+		else if (b.r[i].error != -EAGAIN && b.r[i].error != -ENOMEM)
+			return 4;
+	}
+	spin(&w->rng, STRESS_LATENCY);
+	if (pick(&w->rng, 2))
+		mg_cancel(fd, b.r[pick(&w->rng, b.k)].user_data, 0);
+	if (pick(&w->rng, 4) == 0)
+		munmap(mem, area);	/* the pins hold the pages */
+	if (nq != ret || mg_collect(fd, c, nq) != nq)
+		return 5;
+	return vm_pin_kb() == 0 ? 0 : 6;
+}
+
+static void sc_memlock(struct worker *w)
+{
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(memlock_child(w));
+	if (pid < 0)
+		fail(w, "fork: %s", strerror(errno));
+	else
+		wait_child(w, pid);
+	w->ud += MAXK;		/* the child's user_data are not reused */
+	stats[w->id][w->sc].reqs += MAXK;
+}
+
+/*
+ * Once everything is closed: a process without CAP_IPC_LOCK, limited to
+ * MAXK pages, pins MAXK pages and is refused one more (-ENOMEM).  Exit 0
+ * when so.
+ */
+static int locked_memory_back(int fd)
+{
+	uint8_t *mem = mg_map((MAXK + 1) * page, MAP_PRIVATE);
+	struct modegate_async_completion c[2];
+	struct modegate_async_req r[2];
+
+	if (!mem || limit_memlock(MAXK))
+		return 2;
+	memset(mem, 0, (MAXK + 1) * page);
+	r[0] = mg_req(MODEGATE_STRAT_PIN, mem, MAXK * page, 0, 10 * MG_NSEC, -1, 1);
+	r[1] = mg_req(MODEGATE_STRAT_PIN, mem + MAXK * page, 1, 0, 10 * MG_NSEC, -1, 2);
+	if (mg_submit(fd, r, 2) != 1 || r[0].error || r[1].error != -ENOMEM)
+		return 3;
+	if (mg_cancel(fd, 0, MODEGATE_CANCEL_ALL) != 1 || mg_collect(fd, c, 1) != 1)
+		return 4;
+	return vm_pin_kb() == 0 ? 0 : 5;
+}
+
 static int worker_main(int id, uint64_t deadline)
 {
 	struct worker w = {
@@ -798,6 +904,9 @@ static int worker_main(int id, uint64_t deadline)
 				break;
 			case SC_THREADS:
 				sc_threads(&w);
+				break;
+			case SC_MEMLOCK:
+				sc_memlock(&w);
 				break;
 			}
 			stats[id][w.sc].iters++;
@@ -877,6 +986,7 @@ static int race_phase(int seconds, int workers)
 	struct modegate_stats st;
 	int anchor, i, status, rc = 0, sc;
 	pthread_t racer;
+	pid_t pid;
 	bool bad_exit = false;
 
 	anchor = open(MG_DEV, O_RDWR);
@@ -946,6 +1056,16 @@ static int race_phase(int seconds, int workers)
 	i = i || st.async_submitted != st.async_completed || st.open_files != 1;
 	result(!i, "counters_back_to_zero");
 	rc |= i;
+
+	/* Every pin's locked memory came back: all of a limit can be pinned. */
+	pid = fork();
+	if (pid == 0)
+		_exit(locked_memory_back(anchor));
+	i = pid < 0 ? -1 : mg_wait_child(pid);
+	if (i)
+		printf("mgstress: locked memory check failed at step %d\n", i);
+	result(!i, "locked_memory_back_to_zero");
+	rc |= !!i;
 	close(anchor);
 	return rc;
 }

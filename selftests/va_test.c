@@ -321,8 +321,9 @@ TEST_F(va, frames_are_decided_by_the_openers_credentials)
 	EXPECT_TRUE(theirs[1].flags & MODEGATE_PAGE_PFN_HIDDEN);
 	EXPECT_FALSE(theirs[1].flags & MODEGATE_PAGE_PFN_VALID);
 	EXPECT_EQ(0, theirs[1].pfn);
-	/* The COW-shared page: same identity, without the frame number. */
-	EXPECT_EQ(mine.page_id, theirs[1].page_id);
+	/* The COW-shared page: one identity through one file, another through its own. */
+	EXPECT_EQ(mine.page_id, theirs[0].page_id);
+	EXPECT_NE(mine.page_id, theirs[1].page_id);
 	munmap(p, self->page);
 }
 

@@ -20,6 +20,36 @@
  *  - Nothing is copied out that was not fully initialised, and never a
  *    kernel pointer.
  *  - An unknown command is -ENOTTY.  32-bit callers use the same numbers.
+ *
+ * Every errno a caller can get (the device is shared by the members of its
+ * group: a budget is per user, and what one user holds is counted to it):
+ *
+ *  - open: -ENOMEM.  read/write: -EFAULT, -ENOSPC (write at the capacity).
+ *    llseek: -EINVAL, -ENXIO (SEEK_DATA/SEEK_HOLE past the end).
+ *  - Every ioctl: -ENOTTY, -EINVAL, -E2BIG, -EFAULT (see above).
+ *  - %MODEGATE_IOC_PROBE: -EINVAL, -EFAULT (or @result), -ENOMEM.
+ *    %MODEGATE_IOC_VA_TRANSLATE: -EINVAL, -EFAULT.
+ *  - %MODEGATE_IOC_ASYNC_SUBMIT, the call: -EINVAL, -E2BIG, -EFAULT,
+ *    -ENOMEM.  Each request's &modegate_async_req.error: -EINVAL, -E2BIG,
+ *    -EFAULT, -EAGAIN (a budget: in flight per file, per user or in all,
+ *    BUFFERED bytes per user, the device's 64 MiB of pins), -ENOMEM (PIN
+ *    beyond RLIMIT_MEMLOCK, or no memory), -EOPNOTSUPP (PIN into a
+ *    shared mapping of a file that is not shmem, memfd or hugetlbfs),
+ *    -EINTR (PIN or BUFFERED: a fatal signal while the submitter waited
+ *    for its own address space's lock).
+ *  - A completion's &modegate_async_completion.result: -EFAULT, -ESRCH,
+ *    -ECANCELED, -EXDEV, -EAGAIN, -ENODEV (the interrupt's CPU went
+ *    offline before the request could be armed on it).
+ *  - %MODEGATE_IOC_ASYNC_REAP: -EINVAL, -E2BIG, -EFAULT.
+ *    %MODEGATE_IOC_ASYNC_WAIT: -EINVAL, -ETIMEDOUT, -EINTR.
+ *    %MODEGATE_IOC_ASYNC_CANCEL: -EINVAL.  %MODEGATE_IOC_ASYNC_EVENTFD:
+ *    -EINVAL, -EBADF.  %MODEGATE_IOC_BYSTANDER: -EINVAL, -EPERM, -EBUSY,
+ *    -ENOSPC, -ENOENT, -ENOMEM.
+ *
+ * The per-user budgets (requests alive, BUFFERED bytes, pinned pages) are
+ * those of the user who opened the file (the real uid of its opener), not
+ * of whoever submits through it: changing uid, or passing the file to
+ * another user, gives no new budget.
  */
 #ifndef _UAPI_LINUX_MODEGATE_H
 #define _UAPI_LINUX_MODEGATE_H
@@ -162,9 +192,11 @@ struct modegate_probe {
  * struct modegate_va_page - what one virtual page of the caller maps to
  * @vaddr: page-aligned virtual address.
  * @pfn: page frame number, when %MODEGATE_PAGE_PFN_VALID; else 0.
- * @page_id: opaque identity of the physical page, stable for the life of
- *	the module, equal for equal pages and meaningless otherwise; 0 when
- *	not present.  Shown to unprivileged callers instead of @pfn.
+ * @page_id: opaque identity of the physical page, keyed per open file
+ *	description: through one file (and its dups, and the children that
+ *	inherit it) equal pages have equal ids; ids from different opens of
+ *	the device mean nothing to each other.  0 when not present.  Shown to
+ *	unprivileged callers instead of @pfn.
  * @flags: MODEGATE_PAGE_* bits.
  * @reserved: zero.
  */
@@ -252,9 +284,21 @@ struct modegate_va_translate {
  *	not cross a page boundary (-EINVAL): it is written from hard irq.
  * @error: out: 0 if queued, else the negative errno for this request:
  *	-EINVAL (a bad field), -EOPNOTSUPP (%MODEGATE_STRAT_PIN on a shared
- *	file mapping that is not shmem, memfd or tmpfs: PIN pins with
- *	FOLL_LONGTERM), -EAGAIN (over the fd's, the user's or the device's
- *	in-flight budget, or the user's BUFFERED kernel memory).
+ *	file mapping that is not shmem, memfd or tmpfs, a hugetlb memfd
+ *	included: PIN pins with FOLL_LONGTERM), -EAGAIN (over the fd's, the
+ *	user's or the device's in-flight budget, the user's BUFFERED kernel
+ *	memory, or the device's pinned pages), -ENOMEM (%MODEGATE_STRAT_PIN:
+ *	the pages would take the user's locked memory beyond the submitter's
+ *	RLIMIT_MEMLOCK; or no memory), -EFAULT (not user memory, or not
+ *	mapped), -EINTR (a fatal signal while waiting for the submitter's own
+ *	mmap_lock), -E2BIG (a larger request with a nonzero tail).
+ *
+ * A PIN request's pages are the locked memory of the user who opened the
+ * file, as io_uring's registered buffers: counted in that user's
+ * locked_vm against the submitter's RLIMIT_MEMLOCK (unless the submitter
+ * has CAP_IPC_LOCK) and in the address space's pinned_vm (VmPin in
+ * /proc/PID/status), from submit until the request is delivered,
+ * cancelled or freed.  The device pins at most 64 MiB in all.
  */
 struct modegate_async_req {
 	__u64 buf;
@@ -321,6 +365,8 @@ struct modegate_async_submit {
  *	copy there, and the result is the bytes written before it.
  *	-ECANCELED never comes with %MODEGATE_CTX_WRONG_PROCESS: a demo
  *	request that has written into a bystander is past cancelling.
+ *	-ENODEV: the CPU of the interrupt went offline before the request
+ *	could be armed there.
  * @strategy: from the request.
  * @irq_cpu: CPU the simulated interrupt fired on.
  * @irq_pid: thread id of the task the interrupt interrupted (0: idle), as
@@ -404,12 +450,18 @@ struct modegate_async_reap {
  * @min_complete: completions to wait for (at most the fd's in-flight
  *	limit); 0 returns at once.
  * @flags: must be zero.
- * @timeout_ns: relative timeout; 0 waits without limit.
+ * @timeout_ns: relative timeout; 0 waits without limit.  In, out: a wait
+ *	that a signal interrupts writes the time left to its deadline back
+ *	here (as select(2) does with its timeout), so that the restarted call
+ *	-- or the caller's own retry after -EINTR with the same struct --
+ *	ends at the first deadline; a stop and continue never extend it.
  * @ready: out: completions ready for this caller when it returned.
  * @reserved: zero.
  *
  * Returns 0 when @min_complete are ready, -ETIMEDOUT, or -EINTR (the wait
- * is interruptible by signals; no completion is lost).
+ * is interruptible by signals; no completion is lost).  A waiter is woken
+ * once its own @min_complete completions are ready, whatever completions
+ * of other address spaces (which it does not see) come and go.
  *
  * poll(2)/epoll report %EPOLLPRI while completions are ready for the
  * caller; %EPOLLIN and %EPOLLOUT are always set (the store never blocks).
@@ -461,11 +513,14 @@ struct modegate_async_eventfd {
  *
  * Only meaningful with the module parameter allow_wrong_process_demo set;
  * -EPERM otherwise.  A registration records the calling thread's address
- * space and euid, and ends with the fd's release.  Consent ends at exec:
- * the demo writes only while the interrupted task still runs in the
- * recorded address space and the submitter's euid is the bystander's; after
- * the volunteer execs, no demo write lands (the completion is -EXDEV
- * without %MODEGATE_CTX_WRONG_PROCESS).  At most %MODEGATE_MAX_BYSTANDERS
+ * space, and ends with the fd's release: once close() of the fd's last
+ * reference returns, no demo write is under way or to come.  Consent ends
+ * at exec: the demo writes only while the interrupted task still runs in
+ * the recorded address space and the submitter's euid is the bystander's
+ * euid at the time of the write (a volunteer that changed its euid since
+ * it registered no longer consents to its former one); after the volunteer
+ * execs, no demo write lands (the completion is -EXDEV without
+ * %MODEGATE_CTX_WRONG_PROCESS).  At most %MODEGATE_MAX_BYSTANDERS
  * are registered at once; the next registration gets -ENOSPC.
  */
 struct modegate_bystander {
