@@ -11,6 +11,7 @@
 #   make bench      modegate vs tmpfs, the ENOTTY floor and io_uring (VM)
 #   make profile    where the time of one figure goes (perf in the VM)
 #   make zoo        classic driver mistakes (labs/), each caught live; tally line
+#   make crash      one bug in user mode and in kernel mode: the blast radius
 #   make matrix     the check job on Debian 6.1, 6.12, 6.12-rt and sid kernels
 #   make lint       checkpatch --strict, sparse C=2, W=1, shellcheck
 #   make deps       install the Debian packages the project needs
@@ -110,6 +111,11 @@ ZOO ?=
 zoo: deps
 	@$(MAKE) --no-print-directory tool selftests
 	@bash scripts/zoo.sh $(ZOO); bash scripts/tally.sh build/zoo/results
+
+# The blast radius (scripts/crash.sh, crash/): the same bug in a user
+# program and in a demo module, each in a VM.  Needs nothing of modegate.
+crash: deps
+	@bash scripts/crash.sh; bash scripts/tally.sh build/crash/results
 
 # Benchmarks: bench/mgbench against tmpfs, the ENOTTY floor and io_uring in
 # one VM boot; scripts/bench-report.sh makes the table, build/bench.json and
@@ -223,5 +229,5 @@ clean:
 	$(MAKE) -C bench clean
 	rm -rf build
 
-.PHONY: all module tool selftests deps shellcheck check check-debug fuzz stress zoo bench profile demo lint load unload clean \
+.PHONY: all module tool selftests deps shellcheck check check-debug fuzz stress zoo crash bench profile demo lint load unload clean \
 	install install-module install-tool install-data uninstall package
