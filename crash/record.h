@@ -18,17 +18,17 @@
 #include <linux/errno.h>
 #include <linux/types.h>
 /* Out of line, so that the oops names the parser. */
-#define MGCRASH_PARSER	static noinline
+#define mgcrash_parser	noinline
 #else
 #include <errno.h>
 #include <stddef.h>
 #include <linux/types.h>
-#define MGCRASH_PARSER	static inline
+#define mgcrash_parser	inline
 #endif
 
 #define MGCRASH_MAGIC		0x5443474dU	/* "MGCT" */
 /* The largest blob the kernel parser takes (one write). */
-#define MGCRASH_MAX_BLOB	(1U << 20)
+#define MGCRASH_MAX_BLOB	(1024 * 1024)
 
 struct mgcrash_header {
 	__u32 magic;
@@ -42,8 +42,7 @@ struct mgcrash_record {
 };
 
 /* Trusts the header's count: the outage's mistake. */
-MGCRASH_PARSER long mgcrash_parse_trusting(const void *blob, size_t len,
-				      __u64 *sum)
+static mgcrash_parser long mgcrash_parse_trusting(const void *blob, size_t len, __u64 *sum)
 {
 	const struct mgcrash_header *h = blob;
 	const struct mgcrash_record *r = (const void *)(h + 1);
@@ -57,8 +56,7 @@ MGCRASH_PARSER long mgcrash_parse_trusting(const void *blob, size_t len,
 }
 
 /* Checks the count against the length before reading one record. */
-MGCRASH_PARSER long mgcrash_parse_validated(const void *blob, size_t len,
-				       __u64 *sum)
+static mgcrash_parser long mgcrash_parse_validated(const void *blob, size_t len, __u64 *sum)
 {
 	const struct mgcrash_header *h = blob;
 

@@ -8,7 +8,9 @@
 #   lab.sh hand NAME     (make lab)        the copy in build/lab/NAME/
 #   lab.sh check NAME    (make lab-check)  build the student's copy, run the
 #                        lab's tests in a VM, print each check and, for a
-#                        failed one, the hint of its step
+#                        failed one, the hint of its step (LAB_KERNEL=debug:
+#                        on the debug kernel, whose KASAN sees what the
+#                        stock kernel cannot, e.g. capture-mm's freed mm)
 #   lab.sh prove [NAME]  (make labs)       each lab as handed out fails its
 #                        checks; its wrong-but-plausible answer
 #                        (labs/todo/N-NAME.wrong.patch, applied on top of
@@ -161,7 +163,7 @@ check)
 	p=$(lab_patch "$1")
 	d=$top/build/lab/$1
 	[ -d "$d/module" ] || mg_die "no ${d#"$top"/}: make lab LAB=$1 first"
-	vm "$(field "$p" Kernel)" "$d" "$(field "$p" Tests | tr '\n' ' ')" "$d/vm"
+	vm "${LAB_KERNEL:-$(field "$p" Kernel)}" "$d" "$(field "$p" Tests | tr '\n' ' ')" "$d/vm"
 	echo "lab $1:"
 	if grade "$p" "$d/vm"; then
 		echo "lab $1: every check passes"
