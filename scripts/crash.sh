@@ -125,7 +125,8 @@ row "the machine" "running" "Kernel panic $(rel "$t_panic" "$t_kernel")" "runnin
 echo
 echo "kernel run, the last lines before the machine stopped:"
 grep '^beat heartbeat' "$out/kernel/output" | tail -n 1 | sed 's/^/  output:  /'
-grep -m1 'Kernel panic - not syncing' "$out/kernel/console" | sed 's/^/  console: /'
+grep -m1 'Kernel panic - not syncing' "$out/kernel/console" |
+	sed "s/^/  console: /; s/\$/   (at $t_panic on the heartbeats' clock)/"
 
 # The picture: per run, one lane per process, a dot per beat, on seconds
 # from the parse; the crash marks where lanes end.
@@ -163,7 +164,9 @@ picture() {
 		}
 		$1 == "event" && $4 == "parse" { where = $5 }
 		$1 == "event" && $4 == "outcome" {
-			printf "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" fill=\"#26a\">%s (%s)</text>\n", px($3) + 2, y["parser"] - 8, $5, where
+			# Right of the moment, or left of it near the edge.
+			a = px($3) > 220 ? "end" : "start"
+			printf "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" fill=\"#26a\" text-anchor=\"%s\">%s (%s)</text>\n", px($3) + (a == "end" ? -2 : 2), y["parser"] - 8, a, $5, where
 		}
 		END {
 			if (mode == "user")
