@@ -164,9 +164,10 @@ picture() {
 		}
 		$1 == "event" && $4 == "parse" { where = $5 }
 		$1 == "event" && $4 == "outcome" {
-			# Right of the moment, or left of it near the edge.
+			# Right of the moment, or left of it near the edge; the
+			# second outcome below the lane.
 			a = px($3) > 220 ? "end" : "start"
-			printf "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" fill=\"#26a\" text-anchor=\"%s\">%s (%s)</text>\n", px($3) + (a == "end" ? -2 : 2), y["parser"] - 8, a, $5, where
+			printf "<text x=\"%.1f\" y=\"%d\" font-size=\"10\" fill=\"#26a\" text-anchor=\"%s\">%s (%s)</text>\n", px($3) + (a == "end" ? -2 : 2), y["parser"] + (nout++ % 2 ? 16 : -8), a, $5, where
 		}
 		END {
 			if (mode == "user")
