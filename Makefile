@@ -11,6 +11,11 @@
 #   make bench      modegate vs tmpfs, the ENOTTY floor and io_uring (VM)
 #   make profile    where the time of one figure goes (perf in the VM)
 #   make zoo        classic driver mistakes (labs/), each caught live; tally line
+#   make crash      one bug in user mode and in kernel mode: the blast radius
+#   make lab LAB=NAME  a TODO lab (labs/todo/): the module with one mechanism
+#                   removed, in build/lab/NAME; make lab-check LAB=NAME grades it
+#   make labs       each lab fails as handed out, catches its wrong answer
+#                   and passes with the reference; tally line
 #   make matrix     the check job on Debian 6.1, 6.12, 6.12-rt and sid kernels
 #   make lint       checkpatch --strict, sparse C=2, W=1, shellcheck, man
 #                   pages, no development history in the tree
@@ -61,7 +66,8 @@ DEPS_GROUPS ?=
 demo: DEPS_GROUPS = base
 check: DEPS_GROUPS = check
 lint: DEPS_GROUPS = lint
-check-debug stress zoo: DEPS_GROUPS = kernel
+check-debug stress zoo lab-check labs: DEPS_GROUPS = kernel
+crash: DEPS_GROUPS = check
 fuzz: DEPS_GROUPS = fuzz
 bench: DEPS_GROUPS = bench
 matrix: DEPS_GROUPS = matrix
@@ -131,6 +137,25 @@ ZOO ?=
 zoo: deps
 	@$(MAKE) --no-print-directory tool selftests
 	@bash scripts/zoo.sh $(ZOO); bash scripts/tally.sh build/zoo/results
+
+# The blast radius (scripts/crash.sh, crash/): the same bug in a user
+# program and in a demo module, each in a VM.  Needs nothing of modegate.
+crash: deps
+	@bash scripts/crash.sh; bash scripts/tally.sh build/crash/results
+
+# TODO labs (scripts/lab.sh, labs/todo/N-NAME.patch): the student writes
+# one mechanism of the module, the selftests grade it.
+LAB ?=
+lab:
+	@bash scripts/lab.sh hand $(LAB)
+
+lab-check: deps
+	@$(MAKE) --no-print-directory tool selftests
+	@bash scripts/lab.sh check $(LAB); bash scripts/tally.sh build/lab/$(LAB)/results
+
+labs: deps
+	@$(MAKE) --no-print-directory tool selftests
+	@bash scripts/lab.sh prove $(LAB); bash scripts/tally.sh build/labs/results
 
 # Benchmarks: bench/mgbench against tmpfs, the ENOTTY floor and io_uring in
 # one VM boot; scripts/bench-report.sh makes the table, build/bench.json and
@@ -257,5 +282,5 @@ clean:
 	$(MAKE) -C bench clean
 	rm -rf build
 
-.PHONY: all module tool selftests deps help shellcheck check check-debug fuzz stress zoo bench profile demo lint load unload clean \
+.PHONY: all module tool selftests deps help shellcheck check check-debug fuzz stress zoo crash lab lab-check labs bench profile demo lint load unload clean \
 	install install-module install-tool install-data uninstall package

@@ -5,6 +5,8 @@
 #
 #   mkinitramfs.sh OUT.cpio.gz KVER MODULE.ko
 #
+# MODULE.ko "none": a VM without modegate (no module, tool or selftests).
+#
 # MG_ROOT_OVERLAY: a tree copied over the root (a make install DESTDIR, a
 # DKMS-installed module; scripts/package.sh).
 # MG_MODULES_DIR: where KVER's modules.order/modules.builtin* are (default
@@ -29,7 +31,7 @@ done
 # The module where modprobe and libkmod look for it.
 mdir=$root/lib/modules/$kver
 mkdir -p "$mdir/extra"
-cp "$ko" "$mdir/extra/modegate.ko"
+[ "$ko" = none ] || cp "$ko" "$mdir/extra/modegate.ko"
 kmods=${MG_MODULES_DIR:-/lib/modules/$kver}
 for f in modules.order modules.builtin modules.builtin.modinfo; do
 	[ -e "$kmods/$f" ] && cp "$kmods/$f" "$mdir/"
@@ -42,12 +44,14 @@ depmod -b "$root" "$kver" 2>/dev/null || /sbin/depmod -b "$root" "$kver"
 # Programs: the tool, and the selftests installed the kselftest way
 # (run_kselftest.sh, its runner and the "modegate" collection), with
 # coreutils' timeout, which the runner needs for the "settings" timeout.
-install -m 0755 "$top/userspace/modegate" "$root/usr/bin/modegate"
-if [ -x "$top/userspace/modegate-info32" ]; then
-	install -m 0755 "$top/userspace/modegate-info32" "$root/usr/bin/modegate-info32"
+if [ "$ko" != none ]; then
+	install -m 0755 "$top/userspace/modegate" "$root/usr/bin/modegate"
+	if [ -x "$top/userspace/modegate-info32" ]; then
+		install -m 0755 "$top/userspace/modegate-info32" "$root/usr/bin/modegate-info32"
+	fi
+	make -s --no-print-directory -C "$top/selftests" install \
+		INSTALL_PATH="$root/usr/lib/modegate/kselftest" >/dev/null
 fi
-make -s --no-print-directory -C "$top/selftests" install \
-	INSTALL_PATH="$root/usr/lib/modegate/kselftest" >/dev/null
 install -m 0755 /usr/bin/timeout "$root/usr/bin/timeout"
 # Extra programs for some jobs (e.g. trinity for "fuzz"): MG_EXTRA_BINS.
 for b in ${MG_EXTRA_BINS:-}; do

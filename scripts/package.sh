@@ -190,6 +190,15 @@ deb_build() {
 }
 check deb_build deb_build
 check deb_lintian lintian --fail-on error,warning "$deb"/modegate_"$version"_*.changes
+# make crash's demo module and programs are built by that target only.
+no_crash_demo() {
+	local f
+	for f in "$deb"/*.deb; do
+		dpkg-deb -c "$f" | grep -E 'mgcrash|mgparse|/crash/' && return 1
+	done
+	return 0
+}
+check deb_without_the_crash_demo no_crash_demo
 
 pkg_state() { dpkg-query -W -f='${db:Status-Status}' "$1" 2>/dev/null; }
 if [ -n "$(pkg_state modegate-dkms)$(pkg_state modegate)" ] &&

@@ -17,6 +17,10 @@
 #   VM_KERNEL=debug  boot the debug kernel of scripts/debug/ instead (built
 #                    once and cached; the module is built against it in
 #                    build/ko-debug; logs in build/vm-debug-JOB)
+#   KO=none          a VM without modegate (no module, tool or selftests)
+#   VM_EXPECT_PANIC=1  the crash job only (make crash): the run passes when
+#                    the kernel died of an oops in the demo module mgcrash and
+#                    panicked, and fails on any other ending or splat
 #
 # The verdict comes back on the second serial port (VM_OUT/verdict.log); the
 # kernel log is VM_OUT/console.log, the job's output VM_OUT/output.log.  The
@@ -59,7 +63,10 @@ kver=$(mg_kver)
 kimage=${KIMAGE:-/boot/vmlinuz-$kver}
 ko=${KO:-$top/modegate.ko}
 [ -r "$kimage" ] || mg_die "no kernel image $kimage (make deps, or set KVER/KIMAGE)"
-[ -r "$ko" ] || mg_die "no module $ko (make module)"
+[ "$ko" = none ] || [ -r "$ko" ] || mg_die "no module $ko (make module)"
+expect_panic=${VM_EXPECT_PANIC:-0}
+[ "$expect_panic" = 0 ] || [ "$job" = crash ] ||
+	mg_die "VM_EXPECT_PANIC is for the crash job only, not $job"
 
 mkdir -p "$out"
 rm -f "$out"/{console,verdict,output}.log "$out/results" "$out"/console-boot*.log
@@ -184,7 +191,19 @@ mg_results <"$out/verdict" >"$out/results"
 fail() { echo "fail $1" >>"$out/results"; }
 
 done_rc=$(sed -n 's/^done //p' "$out/verdict" | tail -n 1)
-if [ -z "$done_rc" ]; then
+console_scan "$out/console" >"$out/console.scan" || :
+# The expected panic: the first splat is the oops of a page fault in
+# mgcrash, which ends in "Kernel panic", and the job never finished.
+if [ "$expect_panic" = 1 ]; then
+	if [ -z "$done_rc" ] && [ "$qrc" = 0 ] &&
+		grep -Em1 "$splat" "$out/console.scan" | grep -q 'BUG: unable to handle page fault' &&
+		grep -q 'RIP: 0010:mgcrash_' "$out/console.scan" &&
+		grep -q 'Kernel panic - not syncing' "$out/console.scan"; then
+		echo "ok vm.expected_panic" >>"$out/results"
+	else
+		fail "vm.expected_panic_missing"
+	fi
+elif [ -z "$done_rc" ]; then
 	if [ "$boot" != ok ]; then
 		# vm.boot_stalled_twice, vm.boot_crashed_twice, vm.boot_X_then_Y
 		case $boots in
@@ -203,8 +222,7 @@ taint=$(sed -n 's/^taint //p' "$out/verdict" | tail -n 1)
 if [ -n "$taint" ] && [ $((taint & ((1 << 9) | (1 << 7) | (1 << 5)))) -ne 0 ]; then
 	fail "vm.kernel_tainted_$taint"
 fi
-console_scan "$out/console" >"$out/console.scan" || :
-if grep -Eq "$splat" "$out/console.scan"; then
+if [ "$expect_panic" = 0 ] && grep -Eq "$splat" "$out/console.scan"; then
 	fail "vm.kernel_splat"
 fi
 

@@ -523,6 +523,7 @@ static void step_validate(struct tour *t)
 	out_say("A kernel that trusted these addresses would have crashed - for everyone.");
 	out_say("The 2024 content-update outage was this: code in kernel mode that did not");
 	out_say("validate its input took whole machines down.");
+	out_say("make crash shows both: one user crash, then one kernel crash, in a VM.");
 }
 
 /* ---- step 7: the asynchronous read ---- */
