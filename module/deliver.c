@@ -37,8 +37,9 @@
  *            pinned, and the data written through the pin would be lost or
  *            land in a page the filesystem no longer expects to change.
  *  REMOTE    At completion the kworker pins the captured mm's pages itself
- *            (pin_user_pages_remote() under mmap_read_lock, as ptrace's
- *            access_remote_vm() does, FOLL_NOWAIT), a chunk at a time.
+ *            (pin_user_pages_remote(), as ptrace's access_remote_vm()
+ *            does, but with the mmap lock only tried and faults that do
+ *            not wait: modegate_store_pin_nowait()), a chunk at a time.
  *  BUFFERED  A kernel buffer, allocated at submit in the submitter's
  *            context (charged to its memory cgroup and to its user's
  *            budget); the kworker fills it, and the originator copies it out
@@ -311,9 +312,10 @@ static void modegate_pin_release(struct modegate_request *req)
 /*
  * Pin the captured mm's pages a chunk at a time, without waiting on user
  * space, and copy into them.  Bytes delivered (up to a hole, or the end of
- * the store's data), or -errno if none.
+ * the store's data), or -errno if none.  *@stalled: the mmap lock could
+ * not be had for this run of requests; set here, and then tried only once.
  */
-static s64 modegate_remote_one(struct modegate_request *req)
+static s64 modegate_remote_one(struct modegate_request *req, bool *stalled)
 {
 	struct page *pages[MODEGATE_PAGES_PER_COPY];
 	u64 addr = req->buf;
@@ -324,13 +326,15 @@ static s64 modegate_remote_one(struct modegate_request *req)
 	while (done < req->len) {
 		want = min_t(size_t, req->len - done,
 			     MODEGATE_PAGES_PER_COPY * PAGE_SIZE - offset_in_page(addr));
-		mmap_read_lock(req->mm);
-		got = modegate_pin_user_pages_remote(req->mm, addr & PAGE_MASK,
-						     modegate_span_pages(addr, want),
-						     FOLL_WRITE | FOLL_NOWAIT, pages);
-		mmap_read_unlock(req->mm);
-		if (got <= 0)
-			return done ? done : (got ? got : -EAGAIN);
+		got = modegate_store_pin_nowait(req->mm, addr & PAGE_MASK,
+						modegate_span_pages(addr, want), pages,
+						!*stalled);
+		if (got == -EBUSY) {
+			*stalled = true;
+			got = -EAGAIN;
+		}
+		if (got < 0)
+			return done ? done : got;
 		modegate_count_add(pinned_pages, got);
 		/* A hole part-way: deliver what the pinned pages cover. */
 		want = min_t(size_t, want, got * PAGE_SIZE - offset_in_page(addr));
@@ -344,14 +348,19 @@ static s64 modegate_remote_one(struct modegate_request *req)
 	return done;
 }
 
+/*
+ * A run whose mmap lock stays taken (a stall) waits for it once: its
+ * requests after the first that gave up only try it.
+ */
 static void modegate_remote_deliver(struct modegate_request *first, unsigned int nr)
 {
 	struct modegate_request *req = first;
 	bool alive = mmget_not_zero(first->mm);
+	bool stalled = false;
 	unsigned int i;
 
 	for (i = 0; i < nr; i++, req = modegate_next(req)) {
-		req->comp.result = alive ? modegate_remote_one(req) : -ESRCH;
+		req->comp.result = alive ? modegate_remote_one(req, &stalled) : -ESRCH;
 		if (req->comp.result > 0)
 			modegate_delivered(req, MODEGATE_DELIVER_KMAP);
 	}

@@ -64,6 +64,9 @@ size_t modegate_store_capacity(void);
 size_t modegate_store_used(void);
 void modegate_store_truncate(void);
 ssize_t modegate_store_read(loff_t pos, struct iov_iter *to, bool nowait);
+long modegate_store_pin_nowait(struct mm_struct *mm, unsigned long start,
+			       unsigned long nr, struct page **pages,
+			       bool wait_lock);
 ssize_t modegate_store_write(loff_t *pos, bool append, struct iov_iter *from);
 
 /* stats.c: per-CPU counters, in debugfs and MODEGATE_IOC_STATS. */

@@ -46,16 +46,41 @@
  *    the end of file as it is then (a call larger than a chunk is not
  *    atomic as a whole, like a pipe write above PIPE_BUF).
  *
- * The async engine's kworker reads with @nowait (deliver.c): it runs in an
- * adopted address space on behalf of a process that may stall it forever,
- * so its fault-in never waits on user space (FOLL_NOWAIT) and a page it
- * cannot make present ends the copy there.
+ * Deliveries never wait on user space
+ * ------------------------------------
+ * The async engine's deliveries (deliver.c) read with @nowait into an
+ * adopted address space, or pin their destination with
+ * modegate_store_pin_nowait(), on behalf of a process that may stall them
+ * forever.  Step 2 is then modegate_store_pin_nowait() too, which waits on
+ * nobody's user space:
+ *
+ *  - the mmap lock is only polled, for MODEGATE_STORE_LOCK_WAIT_MS at
+ *    most: a thread of the process stuck in a fault on FUSE with the lock
+ *    held, and an mmap() or munmap() queued behind it for writing, would
+ *    make a plain mmap_read_lock() wait as long as the FUSE daemon does;
+ *  - faults do not wait (FOLL_NOWAIT: a userfaultfd nobody answers stops
+ *    them at once);
+ *  - only memory that no filesystem reads in is faulted in: anonymous,
+ *    shmem (memfd, tmpfs) and hugetlbfs.  A fault on another file's
+ *    mapping may wait for the filesystem to read the page (FUSE: its
+ *    daemon), and FOLL_NOWAIT does not stop filemap_fault()'s read, so
+ *    there a page must already be mapped writable (FOLL_NOFAULT).
+ *
+ * A page that cannot be made present so ends the copy there: the bytes
+ * before it are the result, or -EAGAIN if there are none.  The store's own
+ * read() and write() fault in as usual: their caller waits only on its own
+ * address space.
  */
 #include "modegate.h"
 
+#include <linux/delay.h>
+#include <linux/hugetlb_inline.h>
 #include <linux/mm.h>
+#include <linux/mmap_lock.h>
 #include <linux/mutex.h>
 #include <linux/sched/signal.h>
+#include <linux/shmem_fs.h>
+#include <linux/timekeeping.h>
 #include <linux/sizes.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
@@ -64,6 +89,13 @@
 #define MODEGATE_STORE_CHUNK	SZ_64K
 /* Fault-ins in a row after which a copy that moves nothing gives up. */
 #define MODEGATE_STORE_RETRIES	3
+/*
+ * How long a delivery waits for the mmap lock at most, polling it: the
+ * first gap between two tries, in microseconds, doubles up to the last.
+ */
+#define MODEGATE_STORE_LOCK_WAIT_MS	50
+#define MODEGATE_STORE_LOCK_GAP_US	100
+#define MODEGATE_STORE_LOCK_GAP_MAX_US	10000
 
 struct modegate_store {
 	struct mutex lock;	/* protects data[] and used (written with WRITE_ONCE) */
@@ -116,11 +148,91 @@ static size_t modegate_store_read_atomic(loff_t pos, struct iov_iter *to,
 }
 
 /*
- * Step 2 for the async kworker: make the page at the iterator's position
- * present without waiting on user space (FOLL_NOWAIT: a userfaultfd or a
- * FUSE page that would make it wait makes GUP return 0 pages at once).
- * Only ITER_UBUF destinations fault: kvecs and bvecs of pinned pages
- * cannot.  Returns 0, -EFAULT (nothing mapped there) or -EAGAIN.
+ * @mm's mmap lock for reading, if it is free or, when @wait, comes free
+ * within MODEGATE_STORE_LOCK_WAIT_MS: see "Deliveries never wait on user
+ * space" above.  The polling lets an ordinary mmap() or munmap() of the
+ * process, or a lock holder the scheduler keeps off the CPU, finish
+ * instead of failing the delivery.
+ */
+static bool modegate_store_mmap_trylock(struct mm_struct *mm, bool wait)
+{
+	unsigned long gap = MODEGATE_STORE_LOCK_GAP_US;
+	u64 until = 0, now;
+
+	while (!mmap_read_trylock(mm)) {
+		if (!wait)
+			return false;
+		now = ktime_get_ns();
+		if (!until)
+			until = now + MODEGATE_STORE_LOCK_WAIT_MS * NSEC_PER_MSEC;
+		else if (now >= until)
+			return false;
+		usleep_range(gap, gap + gap / 2);
+		gap = min(2 * gap, MODEGATE_STORE_LOCK_GAP_MAX_US);
+	}
+	return true;
+}
+
+/* May a delivery fault pages of @vma in?  Memory no filesystem reads in. */
+static bool modegate_store_may_fault(struct vm_area_struct *vma)
+{
+	return vma_is_anonymous(vma) || !vma->vm_file ||
+	       shmem_mapping(vma->vm_file->f_mapping) || is_vm_hugetlb_page(vma);
+}
+
+/**
+ * modegate_store_pin_nowait() - pin a delivery's destination pages
+ * @mm: the address space; the caller holds a user reference on it.
+ * @start: page-aligned user address.
+ * @nr: pages wanted; fewer are pinned past the end of @start's vma.
+ * @pages: out: the pinned pages, for unpin_user_pages().
+ * @wait_lock: poll the mmap lock for a while if it is taken; else try it
+ *	once.
+ *
+ * For writing, without waiting on user space: see "Deliveries never wait
+ * on user space" at the top of this file.
+ *
+ * Context: process context or a kthread; sleeps between the tries at the
+ * mmap lock.
+ * Return: pages pinned from @start (at least one); -EBUSY when the mmap
+ * lock could not be had; -EAGAIN when the first page could be made
+ * present only by waiting (on a userfaultfd or a filesystem); -EFAULT when
+ * nothing writable is mapped at @start.
+ */
+long modegate_store_pin_nowait(struct mm_struct *mm, unsigned long start,
+			       unsigned long nr, struct page **pages,
+			       bool wait_lock)
+{
+	unsigned int flags = FOLL_WRITE | FOLL_NOWAIT;
+	struct vm_area_struct *vma;
+	long got;
+
+	if (!modegate_store_mmap_trylock(mm, wait_lock))
+		return -EBUSY;
+	vma = vma_lookup(mm, start);
+	if (!vma) {
+		got = -EFAULT;
+		goto out;
+	}
+	nr = min(nr, (vma->vm_end - start) >> PAGE_SHIFT);
+	if (!modegate_store_may_fault(vma))
+		flags |= FOLL_NOFAULT;
+	got = modegate_pin_user_pages_remote(mm, start, nr, flags, pages);
+	if (!got)
+		got = -EAGAIN;	/* the fault would have waited */
+	else if (got == -EFAULT && (flags & FOLL_NOFAULT) &&
+		 (vma->vm_flags & (VM_WRITE | VM_IO | VM_PFNMAP)) == VM_WRITE)
+		got = -EAGAIN;	/* a file page not mapped writable yet */
+out:
+	mmap_read_unlock(mm);
+	return got;
+}
+
+/*
+ * Step 2 of a delivery's read: make the page at the iterator's position
+ * present, without waiting on user space.  Only ITER_UBUF destinations
+ * fault: kvecs and bvecs of pinned pages cannot.  Returns 0, -EFAULT
+ * (nothing writable mapped there) or -EAGAIN.
  */
 static int modegate_store_fault_in_nowait(struct iov_iter *to)
 {
@@ -128,14 +240,13 @@ static int modegate_store_fault_in_nowait(struct iov_iter *to)
 	struct page *page;
 	long got;
 
-	if (!iter_is_ubuf(to))
+	if (!iter_is_ubuf(to) || !current->mm)
 		return -EFAULT;
-	got = get_user_pages_unlocked(addr, 1, &page, FOLL_WRITE | FOLL_NOWAIT);
-	if (got == 1) {
-		put_page(page);
-		return 0;
-	}
-	return got < 0 ? -EFAULT : -EAGAIN;
+	got = modegate_store_pin_nowait(current->mm, addr & PAGE_MASK, 1, &page, true);
+	if (got < 0)
+		return got == -EAGAIN || got == -EBUSY ? -EAGAIN : -EFAULT;
+	unpin_user_page(page);
+	return 0;
 }
 
 /* Step 2: fault in @len bytes at the iterator.  0, -EFAULT or -EAGAIN. */
@@ -151,7 +262,7 @@ static int modegate_store_fault_in(struct iov_iter *to, size_t len, bool nowait)
  * modegate_store_read() - copy store bytes to an iov_iter, one copy per byte
  * @pos: store offset.
  * @to: destination.
- * @nowait: never wait on user space for a fault (the async kworker).
+ * @nowait: never wait on user space for a fault (a delivery).
  *
  * Context: process context, or a kthread that adopted the right mm.
  * Return: bytes copied, 0 at or after the end of file, -EFAULT when a
