@@ -90,12 +90,13 @@
 /* Fault-ins in a row after which a copy that moves nothing gives up. */
 #define MODEGATE_STORE_RETRIES	3
 /*
- * How long a delivery waits for the mmap lock at most, polling it: the
- * first gap between two tries, in microseconds, doubles up to the last.
+ * How long a delivery waits for the mmap lock at most, polling it about
+ * every MODEGATE_STORE_LOCK_GAP_US microseconds: a try fails while anyone
+ * waits for the lock, so under a stream of mmap() calls only frequent
+ * tries find it free.
  */
 #define MODEGATE_STORE_LOCK_WAIT_MS	50
 #define MODEGATE_STORE_LOCK_GAP_US	100
-#define MODEGATE_STORE_LOCK_GAP_MAX_US	10000
 
 struct modegate_store {
 	struct mutex lock;	/* protects data[] and used (written with WRITE_ONCE) */
@@ -156,7 +157,6 @@ static size_t modegate_store_read_atomic(loff_t pos, struct iov_iter *to,
  */
 static bool modegate_store_mmap_trylock(struct mm_struct *mm, bool wait)
 {
-	unsigned long gap = MODEGATE_STORE_LOCK_GAP_US;
 	u64 until = 0, now;
 
 	while (!mmap_read_trylock(mm)) {
@@ -167,8 +167,7 @@ static bool modegate_store_mmap_trylock(struct mm_struct *mm, bool wait)
 			until = now + MODEGATE_STORE_LOCK_WAIT_MS * NSEC_PER_MSEC;
 		else if (now >= until)
 			return false;
-		usleep_range(gap, gap + gap / 2);
-		gap = min(2 * gap, MODEGATE_STORE_LOCK_GAP_MAX_US);
+		usleep_range(MODEGATE_STORE_LOCK_GAP_US, 2 * MODEGATE_STORE_LOCK_GAP_US);
 	}
 	return true;
 }
