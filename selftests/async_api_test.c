@@ -254,13 +254,7 @@ TEST_F(dev, wait_interrupted_by_signal)
 /* Is @pid asleep ('S' in /proc/PID/stat)? */
 static bool mg_sleeping(pid_t pid)
 {
-	char path[64], stat[256], *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (mg_read_text(path, stat, sizeof(stat)) <= 0)
-		return false;
-	p = strrchr(stat, ')');
-	return p && p[1] == ' ' && p[2] == 'S';
+	return mg_task_state(pid) == 'S';
 }
 
 /*

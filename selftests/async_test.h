@@ -293,6 +293,18 @@ static inline int mg_wait_child(pid_t pid)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* The state letter of task @tid (a thread or a process) in /proc, or 0. */
+static inline char mg_task_state(pid_t tid)
+{
+	char path[64], stat[512], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
+	if (mg_read_text(path, stat, sizeof(stat)) <= 0)
+		return 0;
+	p = strrchr(stat, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
 /* Wait (bounded, by polling) until another process sets @flag. */
 static inline int mg_wait_flag(volatile int *flag)
 {

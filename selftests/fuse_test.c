@@ -369,18 +369,6 @@ FIXTURE_TEARDOWN(fuse)
 		SKIP(return, "no FUSE in this kernel (CONFIG_FUSE_FS)");	\
 } while (0)
 
-/* The state letter of thread @tid in /proc, or 0. */
-static char thread_state(pid_t tid)
-{
-	char path[64], stat[512], *p;
-
-	snprintf(path, sizeof(path), "/proc/self/task/%d/stat", tid);
-	if (mg_read_text(path, stat, sizeof(stat)) <= 0)
-		return 0;
-	p = strrchr(stat, ')');
-	return p && p[1] == ' ' ? p[2] : 0;
-}
-
 /*
  * Stall the mmap lock of this process: the reader faults page 0 of the
  * FUSE file in through /proc/self/mem and is stuck in the READ with the
@@ -409,7 +397,7 @@ static void stall_mmap_lock(struct __test_metadata *_metadata,
 		TH_LOG("the fault on the FUSE page never reached the daemon");
 	ASSERT_EQ(0, stall_thread_go_now(&self->writer));
 	until = mg_now() + BOUND_MS * MG_MSEC;
-	while (thread_state(self->writer.tid) != 'D') {
+	while (mg_task_state(self->writer.tid) != 'D') {
 		ASSERT_GT(until, mg_now()) TH_LOG("munmap() never queued on the mmap lock");
 		sched_yield();
 	}
@@ -510,7 +498,7 @@ TEST_F_TIMEOUT(fuse, deliveries_do_not_wait_behind_a_stalled_mmap_lock, 90)
 	EXPECT_EQ(-EAGAIN, c[3].result);
 	EXPECT_TRUE(mg_all(present + self->page, 0, LEN));
 	/* The stall held the whole time: the munmap() is still queued. */
-	EXPECT_EQ('D', thread_state(self->writer.tid));
+	EXPECT_EQ('D', mg_task_state(self->writer.tid));
 	ASSERT_QUIESCENT();
 }
 
@@ -545,7 +533,7 @@ TEST_F_TIMEOUT(fuse, close_does_not_wait_behind_a_stalled_mmap_lock, 90)
 		TH_LOG("close() still waited %d ms for deliveries behind the stalled mmap lock",
 		       BOUND_MS);
 	ASSERT_EQ(0, self->closer.ret);
-	EXPECT_EQ('D', thread_state(self->writer.tid));
+	EXPECT_EQ('D', mg_task_state(self->writer.tid));
 	ASSERT_QUIESCENT();
 }
 
