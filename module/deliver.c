@@ -38,8 +38,9 @@
  *            land in a page the filesystem no longer expects to change.
  *  REMOTE    At completion the kworker pins the captured mm's pages itself
  *            (pin_user_pages_remote(), as ptrace's access_remote_vm()
- *            does, but with the mmap lock only tried and faults that do
- *            not wait: modegate_store_pin_nowait()), a chunk at a time.
+ *            does, but with the mmap lock polled for a bounded time and
+ *            faults that do not wait: modegate_store_pin_nowait()), a chunk
+ *            at a time.
  *  BUFFERED  A kernel buffer, allocated at submit in the submitter's
  *            context (charged to its memory cgroup and to its user's
  *            budget); the kworker fills it, and the originator copies it out

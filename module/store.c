@@ -80,8 +80,8 @@
 #include <linux/mutex.h>
 #include <linux/sched/signal.h>
 #include <linux/shmem_fs.h>
-#include <linux/timekeeping.h>
 #include <linux/sizes.h>
+#include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 
