@@ -37,8 +37,10 @@
  *            pinned, and the data written through the pin would be lost or
  *            land in a page the filesystem no longer expects to change.
  *  REMOTE    At completion the delivery thread pins the captured mm's pages itself
- *            (pin_user_pages_remote() under mmap_read_lock, as ptrace's
- *            access_remote_vm() does, FOLL_NOWAIT), a chunk at a time.
+ *            (pin_user_pages_remote(), as ptrace's access_remote_vm()
+ *            does, but with the mmap lock polled for a bounded time and
+ *            faults that do not wait: modegate_store_pin_nowait()), a chunk
+ *            at a time.
  *  BUFFERED  A kernel buffer, allocated at submit in the submitter's
  *            context (charged to its memory cgroup and to its user's
  *            budget); the delivery thread fills it, and the originator copies it out
@@ -116,6 +118,7 @@ static ssize_t modegate_copy_to_pages(u64 uaddr, loff_t offset,
 				      struct page **pages, size_t len)
 {
 	struct bio_vec bv[MODEGATE_PAGES_PER_COPY];
+	enum modegate_fault how = MODEGATE_FAULT_NOWAIT;	/* pages cannot fault */
 	size_t off = offset_in_page(uaddr), done = 0;
 	struct iov_iter iter;
 	unsigned int n;
@@ -132,7 +135,7 @@ static ssize_t modegate_copy_to_pages(u64 uaddr, loff_t offset,
 			off = 0;
 		}
 		iov_iter_bvec(&iter, ITER_DEST, bv, n, chunk);
-		ret = modegate_store_read(offset + done, &iter, true);
+		ret = modegate_store_read(offset + done, &iter, &how);
 		if (ret <= 0)
 			return done ? done : ret;
 		done += ret;
@@ -160,6 +163,7 @@ static void modegate_unpin(u64 uaddr, struct page **pages, unsigned long nr,
 static void modegate_adopt_deliver(struct modegate_request *first, unsigned int nr)
 {
 	struct mm_struct *mm = first->mm;
+	enum modegate_fault how = MODEGATE_FAULT_NOWAIT;
 	struct modegate_request *req = first;
 	struct iov_iter iter;
 	unsigned int i;
@@ -172,7 +176,8 @@ static void modegate_adopt_deliver(struct modegate_request *first, unsigned int 
 	kthread_use_mm(mm);
 	for (i = 0; i < nr; i++, req = modegate_next(req)) {
 		iov_iter_ubuf(&iter, ITER_DEST, u64_to_user_ptr(req->buf), req->len);
-		req->comp.result = modegate_store_read(req->offset, &iter, true);
+		/* A stalled mmap lock costs the run one poll, not one per request. */
+		req->comp.result = modegate_store_read(req->offset, &iter, &how);
 		if (req->comp.result > 0)
 			modegate_delivered(req, MODEGATE_DELIVER_WORKER);
 	}
@@ -333,9 +338,10 @@ static void modegate_pin_release(struct modegate_request *req)
 /*
  * Pin the captured mm's pages a chunk at a time, without waiting on user
  * space, and copy into them.  Bytes delivered (up to a hole, or the end of
- * the store's data), or -errno if none.
+ * the store's data), or -errno if none.  *@stalled: the mmap lock could
+ * not be had for this run of requests; set here, and then tried only once.
  */
-static s64 modegate_remote_one(struct modegate_request *req)
+static s64 modegate_remote_one(struct modegate_request *req, bool *stalled)
 {
 	struct page *pages[MODEGATE_PAGES_PER_COPY];
 	u64 addr = req->buf;
@@ -346,13 +352,15 @@ static s64 modegate_remote_one(struct modegate_request *req)
 	while (done < req->len) {
 		want = min_t(size_t, req->len - done,
 			     MODEGATE_PAGES_PER_COPY * PAGE_SIZE - offset_in_page(addr));
-		mmap_read_lock(req->mm);
-		got = modegate_pin_user_pages_remote(req->mm, addr & PAGE_MASK,
-						     modegate_span_pages(addr, want),
-						     FOLL_WRITE | FOLL_NOWAIT, pages);
-		mmap_read_unlock(req->mm);
-		if (got <= 0)
-			return done ? done : (got ? got : -EAGAIN);
+		got = modegate_store_pin_nowait(req->mm, addr & PAGE_MASK,
+						modegate_span_pages(addr, want), pages,
+						!*stalled);
+		if (got == -EBUSY) {
+			*stalled = true;
+			got = -EAGAIN;
+		}
+		if (got < 0)
+			return done ? done : got;
 		modegate_count_add(pinned_pages, got);
 		/* A hole part-way: deliver what the pinned pages cover. */
 		want = min_t(size_t, want, got * PAGE_SIZE - offset_in_page(addr));
@@ -366,14 +374,19 @@ static s64 modegate_remote_one(struct modegate_request *req)
 	return done;
 }
 
+/*
+ * A run whose mmap lock stays taken (a stall) waits for it once: its
+ * requests after the first that gave up only try it.
+ */
 static void modegate_remote_deliver(struct modegate_request *first, unsigned int nr)
 {
 	struct modegate_request *req = first;
 	bool alive = mmget_not_zero(first->mm);
+	bool stalled = false;
 	unsigned int i;
 
 	for (i = 0; i < nr; i++, req = modegate_next(req)) {
-		req->comp.result = alive ? modegate_remote_one(req) : -ESRCH;
+		req->comp.result = alive ? modegate_remote_one(req, &stalled) : -ESRCH;
 		if (req->comp.result > 0)
 			modegate_delivered(req, MODEGATE_DELIVER_KMAP);
 	}
@@ -428,11 +441,12 @@ static void modegate_buffered_release(struct modegate_request *req)
 static s64 modegate_fill_kbuf(struct modegate_request *req)
 {
 	struct kvec kv = { .iov_base = req->kbuf.data, .iov_len = req->len };
+	enum modegate_fault how = MODEGATE_FAULT_NOWAIT;	/* a kvec cannot fault */
 	struct iov_iter iter;
 	ssize_t n;
 
 	iov_iter_kvec(&iter, ITER_DEST, &kv, 1, req->len);
-	n = modegate_store_read(req->offset, &iter, true);
+	n = modegate_store_read(req->offset, &iter, &how);
 	req->kbuf.len = n > 0 ? n : 0;
 	return n;
 }

@@ -89,7 +89,7 @@ static ssize_t modegate_read_iter(struct kiocb *iocb, struct iov_iter *to)
 	loff_t pos = iocb->ki_pos;
 	ssize_t ret;
 
-	ret = modegate_store_read(pos, to, false);
+	ret = modegate_store_read(pos, to, NULL);
 	if (ret > 0) {
 		iocb->ki_pos += ret;
 		modegate_count_add(bytes_read, ret);

@@ -68,7 +68,17 @@ void modegate_store_exit(void);
 size_t modegate_store_capacity(void);
 size_t modegate_store_used(void);
 void modegate_store_truncate(void);
-ssize_t modegate_store_read(loff_t pos, struct iov_iter *to, bool nowait);
+/* How a store read may fault its destination in (store.c). */
+enum modegate_fault {
+	MODEGATE_FAULT_WAIT,	/* a read(): the caller's own faults may sleep */
+	MODEGATE_FAULT_NOWAIT,	/* a delivery: the mmap lock polled a while */
+	MODEGATE_FAULT_TRYLOCK,	/* a delivery after a stalled lock: one try */
+};
+
+ssize_t modegate_store_read(loff_t pos, struct iov_iter *to, enum modegate_fault *how);
+long modegate_store_pin_nowait(struct mm_struct *mm, unsigned long start,
+			       unsigned long nr, struct page **pages,
+			       bool wait_lock);
 ssize_t modegate_store_write(loff_t *pos, bool append, struct iov_iter *from);
 
 /* stats.c: per-CPU counters, in debugfs and MODEGATE_IOC_STATS. */

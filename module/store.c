@@ -28,7 +28,7 @@
  *   3. When the fault-in cannot make the first byte present, stop: the
  *      bytes copied so far are the result, or -EFAULT if there are none.
  *
- * Why this keeps every promise the bounce buffer kept:
+ * Why this keeps every promise a copy through a bounce buffer would keep:
  *
  *  - A stalled copy blocks no other opener: the only sleep on user memory
  *    (a userfaultfd that never answers, a page in from swap or FUSE) is the
@@ -46,17 +46,42 @@
  *    the end of file as it is then (a call larger than a chunk is not
  *    atomic as a whole, like a pipe write above PIPE_BUF).
  *
- * The async engine's kworker reads with @nowait (deliver.c): it runs in an
- * adopted address space on behalf of a process that may stall it forever,
- * so its fault-in never waits on user space (FOLL_NOWAIT) and a page it
- * cannot make present ends the copy there.
+ * Deliveries never wait on user space
+ * ------------------------------------
+ * The async engine's deliveries (deliver.c) read with @how set into an
+ * adopted address space, or pin their destination with
+ * modegate_store_pin_nowait(), on behalf of a process that may stall them
+ * forever.  Step 2 is then modegate_store_pin_nowait() too, which waits on
+ * nobody's user space:
+ *
+ *  - the mmap lock is only polled, for MODEGATE_STORE_LOCK_WAIT_MS at
+ *    most: a thread of the process stuck in a fault on FUSE with the lock
+ *    held, and an mmap() or munmap() queued behind it for writing, would
+ *    make a plain mmap_read_lock() wait as long as the FUSE daemon does;
+ *  - faults do not wait (FOLL_NOWAIT: a userfaultfd nobody answers stops
+ *    them at once);
+ *  - only memory that no filesystem reads in is faulted in: anonymous,
+ *    shmem (memfd, tmpfs) and hugetlbfs.  A fault on another file's
+ *    mapping may wait for the filesystem to read the page (FUSE: its
+ *    daemon), and FOLL_NOWAIT does not stop filemap_fault()'s read, so
+ *    there a page must already be mapped writable (FOLL_NOFAULT).
+ *
+ * A page that cannot be made present so ends the copy there: the bytes
+ * before it are the result, or -EAGAIN if there are none.  The store's own
+ * read() and write() fault in as usual: their caller waits only on its own
+ * address space.
  */
 #include "modegate.h"
 
+#include <linux/delay.h>
+#include <linux/hugetlb_inline.h>
 #include <linux/mm.h>
+#include <linux/mmap_lock.h>
 #include <linux/mutex.h>
 #include <linux/sched/signal.h>
+#include <linux/shmem_fs.h>
 #include <linux/sizes.h>
+#include <linux/timekeeping.h>
 #include <linux/uaccess.h>
 #include <linux/uio.h>
 
@@ -64,6 +89,14 @@
 #define MODEGATE_STORE_CHUNK	SZ_64K
 /* Fault-ins in a row after which a copy that moves nothing gives up. */
 #define MODEGATE_STORE_RETRIES	3
+/*
+ * How long a delivery waits for the mmap lock at most, polling it about
+ * every MODEGATE_STORE_LOCK_GAP_US microseconds: a try fails while anyone
+ * waits for the lock, so under a stream of mmap() calls only frequent
+ * tries find it free.
+ */
+#define MODEGATE_STORE_LOCK_WAIT_MS	50
+#define MODEGATE_STORE_LOCK_GAP_US	100
 
 struct modegate_store {
 	struct mutex lock;	/* protects data[] and used (written with WRITE_ONCE) */
@@ -116,33 +149,115 @@ static size_t modegate_store_read_atomic(loff_t pos, struct iov_iter *to,
 }
 
 /*
- * Step 2 for the async kworker: make the page at the iterator's position
- * present without waiting on user space (FOLL_NOWAIT: a userfaultfd or a
- * FUSE page that would make it wait makes GUP return 0 pages at once).
- * Only ITER_UBUF destinations fault: kvecs and bvecs of pinned pages
- * cannot.  Returns 0, -EFAULT (nothing mapped there) or -EAGAIN.
+ * @mm's mmap lock for reading, if it is free or, when @wait, comes free
+ * within MODEGATE_STORE_LOCK_WAIT_MS: see "Deliveries never wait on user
+ * space" above.  The polling lets an ordinary mmap() or munmap() of the
+ * process, or a lock holder the scheduler keeps off the CPU, finish
+ * instead of failing the delivery.
  */
-static int modegate_store_fault_in_nowait(struct iov_iter *to)
+static bool modegate_store_mmap_trylock(struct mm_struct *mm, bool wait)
+{
+	u64 until = 0, now;
+
+	while (!mmap_read_trylock(mm)) {
+		if (!wait)
+			return false;
+		now = ktime_get_ns();
+		if (!until)
+			until = now + MODEGATE_STORE_LOCK_WAIT_MS * NSEC_PER_MSEC;
+		else if (now >= until)
+			return false;
+		usleep_range(MODEGATE_STORE_LOCK_GAP_US, 2 * MODEGATE_STORE_LOCK_GAP_US);
+	}
+	return true;
+}
+
+/* May a delivery fault pages of @vma in?  Memory no filesystem reads in. */
+static bool modegate_store_may_fault(struct vm_area_struct *vma)
+{
+	return vma_is_anonymous(vma) || !vma->vm_file ||
+	       shmem_mapping(vma->vm_file->f_mapping) || is_vm_hugetlb_page(vma);
+}
+
+/**
+ * modegate_store_pin_nowait() - pin a delivery's destination pages
+ * @mm: the address space; the caller holds a user reference on it.
+ * @start: page-aligned user address.
+ * @nr: pages wanted; fewer are pinned past the end of @start's vma.
+ * @pages: out: the pinned pages, for unpin_user_pages().
+ * @wait_lock: poll the mmap lock for a while if it is taken; else try it
+ *	once.
+ *
+ * For writing, without waiting on user space: see "Deliveries never wait
+ * on user space" at the top of this file.
+ *
+ * Context: process context or a kthread; sleeps between the tries at the
+ * mmap lock.
+ * Return: pages pinned from @start (at least one); -EBUSY when the mmap
+ * lock could not be had; -EAGAIN when the first page could be made
+ * present only by waiting (on a userfaultfd or a filesystem); -EFAULT when
+ * nothing writable is mapped at @start.
+ */
+long modegate_store_pin_nowait(struct mm_struct *mm, unsigned long start,
+			       unsigned long nr, struct page **pages,
+			       bool wait_lock)
+{
+	unsigned int flags = FOLL_WRITE | FOLL_NOWAIT;
+	struct vm_area_struct *vma;
+	long got;
+
+	if (!modegate_store_mmap_trylock(mm, wait_lock))
+		return -EBUSY;
+	vma = vma_lookup(mm, start);
+	if (!vma) {
+		got = -EFAULT;
+		goto out;
+	}
+	nr = min(nr, (vma->vm_end - start) >> PAGE_SHIFT);
+	if (!modegate_store_may_fault(vma))
+		flags |= FOLL_NOFAULT;
+	got = modegate_pin_user_pages_remote(mm, start, nr, flags, pages);
+	if (!got)
+		got = -EAGAIN;	/* the fault would have waited */
+	else if (got == -EFAULT && (flags & FOLL_NOFAULT) &&
+		 (vma->vm_flags & (VM_WRITE | VM_IO | VM_PFNMAP)) == VM_WRITE)
+		got = -EAGAIN;	/* a file page not mapped writable yet */
+out:
+	mmap_read_unlock(mm);
+	return got;
+}
+
+/*
+ * Step 2 of a delivery's read: make the page at the iterator's position
+ * present, without waiting on user space.  Only ITER_UBUF destinations
+ * fault: kvecs and bvecs of pinned pages cannot.  Returns 0, -EFAULT
+ * (nothing writable mapped there) or -EAGAIN.
+ */
+static int modegate_store_fault_in_nowait(struct iov_iter *to, enum modegate_fault *how)
 {
 	unsigned long addr = (unsigned long)to->ubuf + to->iov_offset;
 	struct page *page;
 	long got;
 
-	if (!iter_is_ubuf(to))
+	if (!iter_is_ubuf(to) || !current->mm)
 		return -EFAULT;
-	got = get_user_pages_unlocked(addr, 1, &page, FOLL_WRITE | FOLL_NOWAIT);
-	if (got == 1) {
-		put_page(page);
-		return 0;
-	}
-	return got < 0 ? -EFAULT : -EAGAIN;
+	got = modegate_store_pin_nowait(current->mm, addr & PAGE_MASK, 1, &page,
+					*how == MODEGATE_FAULT_NOWAIT);
+	/* Once the lock stayed taken, the rest of the run only tries it. */
+	if (got == -EBUSY)
+		*how = MODEGATE_FAULT_TRYLOCK;
+	if (got < 0)
+		return got == -EAGAIN || got == -EBUSY ? -EAGAIN : -EFAULT;
+	unpin_user_page(page);
+	return 0;
 }
 
 /* Step 2: fault in @len bytes at the iterator.  0, -EFAULT or -EAGAIN. */
-static int modegate_store_fault_in(struct iov_iter *to, size_t len, bool nowait)
+static int modegate_store_fault_in(struct iov_iter *to, size_t len,
+				   enum modegate_fault *how)
 {
-	if (nowait)
-		return modegate_store_fault_in_nowait(to);
+	if (how && *how != MODEGATE_FAULT_WAIT)
+		return modegate_store_fault_in_nowait(to, how);
 	/* Only this caller sleeps here: the lock is not held. */
 	return fault_in_iov_iter_writeable(to, len) == len ? -EFAULT : 0;
 }
@@ -151,14 +266,17 @@ static int modegate_store_fault_in(struct iov_iter *to, size_t len, bool nowait)
  * modegate_store_read() - copy store bytes to an iov_iter, one copy per byte
  * @pos: store offset.
  * @to: destination.
- * @nowait: never wait on user space for a fault (the async kworker).
+ * @how: NULL or MODEGATE_FAULT_WAIT: a read(), whose faults may sleep;
+ *	else a delivery, which never waits on user space for a fault.  A
+ *	delivery that finds the mmap lock held past the poll has @how set to
+ *	MODEGATE_FAULT_TRYLOCK, which the rest of its run passes on.
  *
  * Context: process context, or a kthread that adopted the right mm.
  * Return: bytes copied, 0 at or after the end of file, -EFAULT when a
- * fault stopped the copy before any byte, -EAGAIN when @nowait stopped it
+ * fault stopped the copy before any byte, -EAGAIN when a delivery stopped
  * at a page that could be made present only by waiting.
  */
-ssize_t modegate_store_read(loff_t pos, struct iov_iter *to, bool nowait)
+ssize_t modegate_store_read(loff_t pos, struct iov_iter *to, enum modegate_fault *how)
 {
 	size_t done = 0, want, copied;
 	unsigned int stuck = 0;
@@ -175,7 +293,7 @@ ssize_t modegate_store_read(loff_t pos, struct iov_iter *to, bool nowait)
 		stuck = copied ? 0 : stuck + 1;
 		if (copied < want) {
 			fault = stuck > MODEGATE_STORE_RETRIES ? -EFAULT :
-				modegate_store_fault_in(to, want - copied, nowait);
+				modegate_store_fault_in(to, want - copied, how);
 			if (fault)
 				break;
 		}

@@ -37,6 +37,13 @@ for f in modules.order modules.builtin modules.builtin.modinfo; do
 	[ -e "$kmods/$f" ] && cp "$kmods/$f" "$mdir/"
 done
 touch "$mdir/modules.order" "$mdir/modules.builtin"
+# Kernel modules the selftests load themselves (fuse_test: fuse), when the
+# kernel has them as modules.
+for f in "$kmods"/kernel/fs/fuse/fuse.ko*; do
+	[ -e "$f" ] || continue
+	mkdir -p "$mdir/kernel/fs/fuse"
+	cp "$f" "$mdir/kernel/fs/fuse/"
+done
 # The overlay, before depmod indexes the tree.
 [ -z "${MG_ROOT_OVERLAY:-}" ] || cp -a "$MG_ROOT_OVERLAY/." "$root/"
 depmod -b "$root" "$kver" 2>/dev/null || /sbin/depmod -b "$root" "$kver"

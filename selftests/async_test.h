@@ -293,6 +293,18 @@ static inline int mg_wait_child(pid_t pid)
 	return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
 }
 
+/* The state letter of task @tid (a thread or a process) in /proc, or 0. */
+static inline char mg_task_state(pid_t tid)
+{
+	char path[64], stat[512], *p;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", tid);
+	if (mg_read_text(path, stat, sizeof(stat)) <= 0)
+		return 0;
+	p = strrchr(stat, ')');
+	return p && p[1] == ' ' ? p[2] : 0;
+}
+
 /* Wait (bounded, by polling) until another process sets @flag. */
 static inline int mg_wait_flag(volatile int *flag)
 {
@@ -332,13 +344,7 @@ static inline int mg_wait_child_ms(pid_t pid, int ms)
 /* Is the task @pid (a process, or a thread's tid) asleep ('S' in /proc/PID/stat)? */
 static inline bool mg_sleeping(pid_t pid)
 {
-	char path[64], stat[256], *p;
-
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	if (mg_read_text(path, stat, sizeof(stat)) <= 0)
-		return false;
-	p = strrchr(stat, ')');
-	return p && p[1] == ' ' && p[2] == 'S';
+	return mg_task_state(pid) == 'S';
 }
 
 /* Read one byte from a pipe within @ms: 0, or -1 (timeout, EOF). */

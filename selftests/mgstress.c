@@ -16,8 +16,9 @@
  *   exec         a child submits and execs; as "exit"
  *   munmap       the buffers are unmapped after submit: PIN delivers into its
  *                pinned pages, BUFFERED gets -EFAULT, ADOPT_MM and REMOTE
- *                the bytes, -EFAULT, or the bytes that got there before
- *                the unmap (a partial result)
+ *                the bytes, -EFAULT, -EAGAIN (the unmap held the mmap
+ *                lock), or the bytes that got there before the unmap (a
+ *                partial result)
  *   close        the file is closed with requests pending (the buffers
  *                sometimes unmapped and mapped again first)
  *   cancel       cancel one or all racing the interrupts: bytes (exact) or
@@ -32,6 +33,15 @@
  *                submits PIN requests on its own file (queued, -EAGAIN or
  *                -ENOMEM), cancels or unmaps some, collects them all: its
  *                VmPin is 0 again
+ *   mmap_churn   a thread maps, protects and unmaps a page in a loop (the
+ *                mmap lock taken for writing, over and over) while a batch
+ *                is delivered: ADOPT_MM and REMOTE poll that lock for a
+ *                bounded time, so they end with the bytes, the bytes up
+ *                to a page they could not fault in, or -EAGAIN (the rest
+ *                of the buffer untouched), and never wait for good
+ *
+ * A fork holds the mmap lock for writing too: in "fork" as in
+ * "mmap_churn", an ADOPT_MM or REMOTE request may end early that way.
  *
  * Each request ends exactly once (no completion lost, none twice), and
  * at the end, every file closed but one, nothing is in flight, pending,
@@ -65,12 +75,13 @@
 
 enum {
 	SC_EXIT, SC_EXIT_OWN_FD, SC_EXEC, SC_MUNMAP, SC_CLOSE,
-	SC_CANCEL, SC_FORK, SC_FDPASS, SC_THREADS, SC_MEMLOCK, SC_NR
+	SC_CANCEL, SC_FORK, SC_FDPASS, SC_THREADS, SC_MEMLOCK, SC_MMAP_CHURN,
+	SC_NR
 };
 
 static const char *const sc_name[SC_NR] = {
 	"exit", "exit_own_fd", "exec", "munmap", "close",
-	"cancel", "fork", "fd_pass", "threads", "memlock",
+	"cancel", "fork", "fd_pass", "threads", "memlock", "mmap_churn",
 };
 
 /* Per worker and scenario, in memory shared with the main process. */
@@ -78,7 +89,7 @@ struct sc_stat {
 	long iters;
 	long reqs;
 	long fails;
-	long partial;		/* partial deliveries (an unmap mid-copy) */
+	long partial;		/* partial deliveries (an unmap mid-copy, the mmap lock) */
 	char first_fail[200];
 };
 
@@ -276,6 +287,28 @@ static void check_here(struct worker *w, const struct modegate_async_req *r,
 		     (unsigned long long)r->user_data, (long long)c->result);
 }
 
+/*
+ * ADOPT_MM or REMOTE ended early because the mmap lock stayed taken: the
+ * bytes before a page it could not fault in, or -EAGAIN, and nothing
+ * written after them.  True when @c is such an ending (checked).
+ */
+static bool check_lock_bounded(struct worker *w, const struct modegate_async_req *r,
+			       const struct modegate_async_completion *c)
+{
+	const uint8_t *buf = (const uint8_t *)(uintptr_t)r->buf;
+	size_t n = c->result > 0 ? c->result : 0;
+
+	if (r->strategy != MODEGATE_STRAT_ADOPT_MM && r->strategy != MODEGATE_STRAT_REMOTE)
+		return false;
+	if (c->result != -EAGAIN && (c->result <= 0 || c->result >= (__s64)r->len))
+		return false;
+	if (!mg_match(buf, r->offset, n) || !mg_all(buf + n, 0, r->len - n))
+		fail(w, "request %llu: result %lld, but not those bytes alone",
+		     (unsigned long long)r->user_data, (long long)c->result);
+	stats[w->id][w->sc].partial++;
+	return true;
+}
+
 static int collect(struct worker *w, int fd, struct modegate_async_completion *c, int n)
 {
 	int got = mg_collect(fd, c, n);
@@ -414,7 +447,7 @@ static void sc_munmap(struct worker *w)
 		default:
 			/* An unmap in the middle of the copy: what got there. */
 			ok = (c[i].result > 0 && c[i].result <= (__s64)r->len) ||
-			     c[i].result == -EFAULT;
+			     c[i].result == -EFAULT || c[i].result == -EAGAIN;
 			stats[w->id][w->sc].partial += c[i].result > 0 &&
 							c[i].result < (__s64)r->len;
 		}
@@ -519,9 +552,66 @@ static void sc_fork(struct worker *w)
 	for (i = 0; i < got; i++) {
 		struct modegate_async_req *r = match(w, &b, &c[i]);
 
-		if (r)
+		if (r && !check_lock_bounded(w, r, &c[i]))
 			check_here(w, r, &c[i], false);
 	}
+out:
+	munmap(mem, area);
+}
+
+struct churn_state {
+	atomic_bool stop;
+	const char *why;
+};
+
+static void *churner(void *p)
+{
+	struct churn_state *cs = p;
+	void *q;
+
+	while (!atomic_load(&cs->stop)) {
+		q = mmap(NULL, page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		if (q == MAP_FAILED || mprotect(q, page, PROT_READ) || munmap(q, page)) {
+			cs->why = "mmap, mprotect or munmap failed";
+			break;
+		}
+	}
+	return NULL;
+}
+
+static void sc_mmap_churn(struct worker *w)
+{
+	struct modegate_async_completion c[MAXK];
+	size_t area = MAXK * 2 * page;
+	uint8_t *mem = mg_map(area, MAP_PRIVATE);
+	struct churn_state cs = { 0 };
+	struct batch b;
+	pthread_t t;
+	int i, got;
+
+	if (!mem) {
+		fail(w, "mmap: %s", strerror(errno));
+		return;
+	}
+	if (pick(&w->rng, 2))
+		memset(mem, 0, area);	/* present pages: ADOPT_MM needs no lock */
+	if (pthread_create(&t, NULL, churner, &cs)) {
+		fail(w, "pthread_create");
+		goto out;
+	}
+	if (!start_batch(w, w->fd, &b, mem)) {
+		got = collect(w, w->fd, c, b.nq);
+		for (i = 0; i < got; i++) {
+			struct modegate_async_req *r = match(w, &b, &c[i]);
+
+			if (r && !check_lock_bounded(w, r, &c[i]))
+				check_here(w, r, &c[i], false);
+		}
+	}
+	atomic_store(&cs.stop, true);
+	pthread_join(t, NULL);
+	if (cs.why)
+		fail(w, "%s", cs.why);
 out:
 	munmap(mem, area);
 }
@@ -907,6 +997,9 @@ static int worker_main(int id, uint64_t deadline)
 				break;
 			case SC_MEMLOCK:
 				sc_memlock(&w);
+				break;
+			case SC_MMAP_CHURN:
+				sc_mmap_churn(&w);
 				break;
 			}
 			stats[id][w.sc].iters++;

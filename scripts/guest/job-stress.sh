@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
 # VM job: race stress.  mgstress runs the async lifecycle races (exit,
-# exec, munmap, close, cancel against delivery; fork; fd passing; threads)
+# exec, munmap, close, cancel against delivery; fork; fd passing; threads;
+# mmap churn)
 # for STRESS_SECONDS with rmmod attempts alongside, checks the counters back
 # at zero, then STRESS_UNLOAD_CYCLES load/submit/close/unload cycles with
 # deliveries pending; then a kmemleak scan.  STRESS_* and FUZZ_SEED come

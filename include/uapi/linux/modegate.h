@@ -359,10 +359,19 @@ struct modegate_async_submit {
  * @result: bytes delivered, or a negative errno: -EFAULT (buffer gone),
  *	-ESRCH (originating address space has exited), -ECANCELED
  *	(cancelled), -EXDEV (NAIVE: not delivered, see @ctx_flags), -EAGAIN
- *	(a buffer page could not be faulted in without waiting on user space,
- *	a userfaultfd nobody answers or FUSE, and no byte was written).  ADOPT_MM
- *	and REMOTE deliveries never wait on user space: such a page ends the
- *	copy there, and the result is the bytes written before it.
+ *	(a buffer page could not be made present without waiting on user
+ *	space, and no byte was written).  ADOPT_MM and REMOTE deliveries never
+ *	wait on user space: such a page ends the copy there, and the result is
+ *	the bytes written before it.  They do not wait for a userfaultfd
+ *	nobody answers.  They poll the originating address space's mmap lock
+ *	for tens of milliseconds at most while another thread holds it for
+ *	writing or is queued for it (an mmap(), munmap() or mprotect() behind
+ *	a fault stuck on FUSE): REMOTE for every chunk of pages, ADOPT_MM to
+ *	fault a page in.  They fault in anonymous memory, shmem (memfd, tmpfs)
+ *	and hugetlbfs, but in a mapping of any other file (whose filesystem
+ *	may wait on user space: FUSE) they write only a page already mapped
+ *	writable.  The same request may succeed once the page was touched or
+ *	the stall is over.
  *	-ECANCELED never comes with %MODEGATE_CTX_WRONG_PROCESS: a demo
  *	request that has written into a bystander is past cancelling.
  *	-ENODEV: the CPU of the interrupt went offline before the request
