@@ -94,9 +94,11 @@
 #include <linux/cred.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
+#include <linux/nospec.h>
 #include <linux/overflow.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched.h>
+#include <linux/sched/coredump.h>
 #include <linux/sched/isolation.h>
 #include <linux/sched/task.h>
 #include <linux/sizes.h>
@@ -110,14 +112,28 @@
 #include "trace.h"
 
 /*
- * Requests one interrupt completes at most.  When more are due, the line
- * is re-armed MODEGATE_LINE_REARM_NS ahead, so that one hard irq does a
- * bounded amount of work and the CPU runs something else in between.
+ * Requests the interrupts of one CPU complete at most per
+ * MODEGATE_LINE_REARM_NS, the lines of all files together.  When more are
+ * due, a line is re-armed MODEGATE_LINE_REARM_NS ahead, so that one hard
+ * irq does a bounded amount of work, whoever queued how much, and the CPU
+ * runs something else in between.
  */
 #define MODEGATE_LINE_MAX_PER_IRQ	64
 #define MODEGATE_LINE_REARM_NS		(20 * NSEC_PER_USEC)
 /* Bytes the delivery thread copies before it posts and yields the CPU. */
 #define MODEGATE_RUN_BYTES		SZ_1M
+
+/**
+ * struct modegate_irq_budget - what one CPU's interrupts fired lately
+ * @window: when the current window of MODEGATE_LINE_REARM_NS began.
+ * @fired: requests fired in it, by the lines of every file.
+ */
+struct modegate_irq_budget {
+	ktime_t window;
+	unsigned int fired;
+};
+
+static DEFINE_PER_CPU(struct modegate_irq_budget, modegate_irq_budget);
 
 /**
  * struct modegate_line - one file's simulated interrupt line on one CPU
@@ -151,6 +167,9 @@ static bool modegate_irq_may_name(const struct modegate_request *req,
 
 	if (req->see_all)
 		return true;
+	/* Not a task its own user cannot ptrace (setuid, PR_SET_DUMPABLE 0). */
+	if (tsk->mm && get_dumpable(tsk->mm) != SUID_DUMP_USER)
+		return false;
 	rcu_read_lock();
 	tcred = __task_cred(tsk);
 	ok = uid_eq(tcred->uid, req->euid) && uid_eq(tcred->euid, req->euid) &&
@@ -242,26 +261,50 @@ static struct modegate_request *modegate_tq_req(struct timerqueue_node *node)
 static enum hrtimer_restart modegate_line_irq(struct hrtimer *timer)
 {
 	struct modegate_line *line = container_of(timer, struct modegate_line, timer);
+	struct modegate_irq_budget *budget = this_cpu_ptr(&modegate_irq_budget);
+	enum hrtimer_restart restart = HRTIMER_RESTART;
 	struct modegate_request *req, *tmp;
 	ktime_t now = ktime_get(), next;
-	unsigned int n = 0;
+	unsigned int n = 0, room;
 	LIST_HEAD(fired);
 	u32 flags;
 
+	/* One budget for every file's line on this CPU (IRQs are off). */
+	if (ktime_sub(now, budget->window) >= MODEGATE_LINE_REARM_NS) {
+		budget->window = now;
+		budget->fired = 0;
+	}
+	room = MODEGATE_LINE_MAX_PER_IRQ - budget->fired;
+
 	raw_spin_lock(&line->lock);
 	while ((req = modegate_tq_req(timerqueue_getnext(&line->pending))) &&
-	       req->tq.expires <= now && n < MODEGATE_LINE_MAX_PER_IRQ) {
+	       req->tq.expires <= now && n < room) {
 		timerqueue_del(&line->pending, &req->tq);
 		list_add_tail(&req->node, &fired);
 		atomic_set(&req->state, MODEGATE_REQ_FIRED);
 		n++;
 	}
+	budget->fired += n;
 	if (!req)
 		next = KTIME_MAX;
 	else if (req->tq.expires <= now)
 		next = ktime_add_ns(now, MODEGATE_LINE_REARM_NS); /* not in this irq */
 	else
 		next = req->tq.expires;
+	/*
+	 * The expiry is set under the lock: once a hotplug moved the timer
+	 * off the line's CPU, modegate_line_program() may run on that CPU
+	 * while this runs, and have started the timer already -- for an
+	 * expiry no later than @next, which is then kept.
+	 */
+	if (hrtimer_is_queued(timer)) {
+		next = hrtimer_get_expires(timer);
+		restart = HRTIMER_NORESTART;
+	} else if (next == KTIME_MAX) {
+		restart = HRTIMER_NORESTART;
+	} else {
+		hrtimer_set_expires(timer, next);
+	}
 	line->armed = next;
 	raw_spin_unlock(&line->lock);
 
@@ -272,10 +315,7 @@ static enum hrtimer_restart modegate_line_irq(struct hrtimer *timer)
 		modegate_worker_queue(line->ctx->worker, &line->ctx->work);
 	}
 	modegate_stats_irq_time(n, ktime_to_ns(ktime_sub(ktime_get(), now)));
-	if (next == KTIME_MAX)
-		return HRTIMER_NORESTART;
-	hrtimer_set_expires(timer, next);
-	return HRTIMER_RESTART;
+	return restart;
 }
 
 /* In an IPI on the line's CPU (or locally with IRQs off): program it. */
@@ -296,7 +336,10 @@ static void modegate_line_program(void *info)
 /* The ctx's line on @cpu, created on first use.  Process context. */
 static struct modegate_line *modegate_line_get(struct modegate_ctx *ctx, int cpu)
 {
-	struct modegate_line *line = READ_ONCE(ctx->lines[cpu]);
+	struct modegate_line *line;
+
+	cpu = array_index_nospec(cpu, nr_cpu_ids);
+	line = READ_ONCE(ctx->lines[cpu]);
 
 	if (line)
 		return line;

@@ -36,13 +36,19 @@
 #include <linux/eventfd.h>
 #include <linux/hrtimer.h>
 #include <linux/mm.h>
+#include <linux/sched.h>
 
-/* eventfd_signal() lost its count argument in 6.8 (it adds 1): add @n. */
+/*
+ * eventfd_signal() lost its count argument in 6.8 (it adds 1): add @n.
+ * Process context: each call wakes every waiter of the eventfd.
+ */
 static inline void modegate_eventfd_signal(struct eventfd_ctx *ctx, unsigned int n)
 {
 #if KERNEL_VERSION(6, 8, 0) <= LINUX_VERSION_CODE
-	while (n--)
+	while (n--) {
 		eventfd_signal(ctx);
+		cond_resched();
+	}
 #else
 	eventfd_signal(ctx, n);
 #endif

@@ -40,8 +40,8 @@
 /**
  * struct modegate_user - what one user holds
  * @node: in modegate_users, while anything is held.
- * @uid: the real uid.
- * @ustruct: that uid's struct user_struct (its locked_vm counts pins).
+ * @uid: the user charged: modegate_budget_uid() of the opener.
+ * @pinned: pages PIN requests hold, against RLIMIT_MEMLOCK.
  * @requests: requests alive.
  * @buffered: bytes of BUFFERED kernel buffers.
  * @ref: references (one per open file, one per request, one per submit
@@ -50,7 +50,7 @@
 struct modegate_user {
 	struct hlist_node node;
 	kuid_t uid;
-	struct user_struct *ustruct;
+	atomic_long_t pinned;
 	unsigned int requests;
 	size_t buffered;
 	unsigned int ref;
@@ -65,7 +65,7 @@ static struct kmem_cache *modegate_request_cache;
 /* The budget of the user of @cred, with a reference; NULL without memory. */
 static struct modegate_user *modegate_user_of(const struct cred *cred)
 {
-	kuid_t uid = cred->uid;
+	kuid_t uid = modegate_budget_uid(cred);
 	struct modegate_user *u, *new = NULL;
 
 again:
@@ -88,13 +88,9 @@ found:
 		new = kzalloc(sizeof(*new), GFP_KERNEL_ACCOUNT);
 		if (!new)
 			return NULL;
-		new->ustruct = get_uid(cred->user);
 		goto again;
 	}
-	if (new) {
-		free_uid(new->ustruct);
-		kfree(new);
-	}
+	kfree(new);
 	return u;
 }
 
@@ -106,14 +102,13 @@ static bool modegate_user_put_locked(struct modegate_user *u)
 {
 	if (--u->ref)
 		return false;
-	WARN_ON_ONCE(u->requests || u->buffered);
+	WARN_ON_ONCE(u->requests || u->buffered || atomic_long_read(&u->pinned));
 	hash_del(&u->node);
 	return true;
 }
 
 static void modegate_user_free(struct modegate_user *u)
 {
-	free_uid(u->ustruct);
 	kfree(u);
 }
 
@@ -134,15 +129,18 @@ void modegate_user_put(struct modegate_user *u)
  * @mm: the address space the pages belong to.
  * @nr: pages.
  *
- * As io_uring's registered buffers: @nr pages against @u's locked_vm,
+ * As io_uring's registered buffers: @nr pages against what @u has pinned,
  * up to the caller's RLIMIT_MEMLOCK (a caller with CAP_IPC_LOCK is not
- * limited), and into @mm->pinned_vm.  Atomic, never takes the mmap_lock:
+ * limited), and into @mm->pinned_vm (VmPin).  @u is the budget's owner --
+ * for a caller in a user namespace, the user who created it -- so a user
+ * cannot multiply its limit through subordinate uids, as it could through
+ * their user_structs' locked_vm.  Atomic, never takes the mmap_lock:
  * modegate_user_uncharge_pinned() runs in the delivery worker, which must
  * not wait on it.
  *
  * Context: the submitter's.
- * Return: 1 if @u's locked_vm was charged, 0 if not (CAP_IPC_LOCK): pass
- * it to the uncharge; -ENOMEM beyond the limit.
+ * Return: 1 if @u was charged, 0 if not (CAP_IPC_LOCK): pass it to the
+ * uncharge; -ENOMEM beyond the limit.
  */
 int modegate_user_charge_pinned(struct modegate_user *u, struct mm_struct *mm,
 				unsigned long nr)
@@ -152,11 +150,11 @@ int modegate_user_charge_pinned(struct modegate_user *u, struct mm_struct *mm,
 
 	if (charge) {
 		limit = rlimit(RLIMIT_MEMLOCK) >> PAGE_SHIFT;
-		cur = atomic_long_read(&u->ustruct->locked_vm);
+		cur = atomic_long_read(&u->pinned);
 		do {
 			if (check_add_overflow(cur, nr, &new) || new > limit)
 				return -ENOMEM;
-		} while (!atomic_long_try_cmpxchg(&u->ustruct->locked_vm, &cur, new));
+		} while (!atomic_long_try_cmpxchg(&u->pinned, &cur, new));
 	}
 	atomic64_add(nr, &mm->pinned_vm);
 	return charge;
@@ -175,7 +173,7 @@ void modegate_user_uncharge_pinned(struct modegate_user *u, struct mm_struct *mm
 				   unsigned long nr, bool charged)
 {
 	if (charged)
-		atomic_long_sub(nr, &u->ustruct->locked_vm);
+		atomic_long_sub(nr, &u->pinned);
 	atomic64_sub(nr, &mm->pinned_vm);
 }
 
@@ -328,6 +326,7 @@ struct modegate_ctx *modegate_ctx_alloc(struct file *file)
 		goto err_free_lines;
 	get_random_bytes(&ctx->page_id_key, sizeof(ctx->page_id_key));
 	spin_lock_init(&ctx->lock);
+	mutex_init(&ctx->eventfd_lock);
 	INIT_LIST_HEAD(&ctx->done);
 	ctx->wake_at = UINT_MAX;
 	init_waitqueue_head(&ctx->wait);

@@ -22,6 +22,7 @@
 #define pr_fmt(fmt) KBUILD_MODNAME ": " fmt
 
 #include <linux/atomic.h>
+#include <linux/cred.h>
 #include <linux/fs.h>
 #include <linux/hrtimer.h>
 #include <linux/kref.h>
@@ -35,6 +36,7 @@
 #include <linux/types.h>
 #include <linux/uaccess.h>
 #include <linux/uidgid.h>
+#include <linux/user_namespace.h>
 #include <linux/wait.h>
 #include <linux/workqueue.h>
 #include <linux/modegate.h>
@@ -154,7 +156,8 @@ struct pid_namespace;
 
 /**
  * struct modegate_ctx - one open file of the device
- * @lock: protects @done, the counts, @closing, @eventfd and @wake_at.
+ * @lock: protects @done, the counts, @closing and @wake_at.
+ * @eventfd_lock: protects @eventfd (a post signals it in process context).
  * @done: the completion ring: posted, not yet reaped, in order.
  * @nr_alive: requests submitted and not yet freed (max_inflight).
  * @nr_done: entries on @done.
@@ -188,6 +191,7 @@ struct modegate_ctx {
 	bool show_pfn;
 	struct modegate_user *user;
 	siphash_key_t page_id_key;
+	struct mutex eventfd_lock;	/* see above */
 	struct eventfd_ctx *eventfd;
 	wait_queue_head_t wait;
 	wait_queue_head_t poll_wait;
@@ -335,6 +339,22 @@ bool modegate_bystander_write(kuid_t submitter_euid, void __user *dst,
 			      const void *src, size_t len);
 void modegate_bystander_release(struct modegate_ctx *ctx);
 int modegate_ioc_bystander(struct file *file, void *arg);
+
+/*
+ * The user whose budgets a caller with @cred is charged: its real uid, or
+ * for a caller in a user namespace, the user who created the outermost
+ * one -- its subordinate uids are that user's, not new users.
+ */
+static inline kuid_t modegate_budget_uid(const struct cred *cred)
+{
+	const struct user_namespace *ns = cred->user_ns;
+
+	if (ns == &init_user_ns)
+		return cred->uid;
+	while (ns->parent != &init_user_ns)
+		ns = ns->parent;
+	return ns->owner;
+}
 
 /* ctx.c: the objects' lifetimes and the limits on them. */
 int modegate_ctx_init(void);

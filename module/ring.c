@@ -4,7 +4,8 @@
  *
  * Completions wait on ctx->done, in the order they were posted, until a
  * reaper copies them out.  One post (a whole delivered run, or a cancel)
- * takes ctx->lock once, signals the eventfd once per completion, wakes the
+ * takes ctx->lock once, signals the eventfd once per completion (after
+ * the lock, under ctx->eventfd_lock), wakes the
  * poll sleepers, and wakes the ASYNC_WAIT sleepers only once the smallest
  * min_complete among them (ctx->wake_at) is reached -- not once per event.
  *
@@ -284,11 +285,18 @@ void modegate_ring_post(struct modegate_ctx *ctx, struct list_head *reqs,
 	ctx->nr_done += nr;
 	ctx->nr_for_originator += for_originator;
 	modegate_count_add(async_pending, nr);
-	if (ctx->eventfd)
-		modegate_eventfd_signal(ctx->eventfd, nr);
 	wake = modegate_ring_wake_due_locked(ctx);
 	spin_unlock(&ctx->lock);
 	modegate_ring_wake(ctx, wake);
+	/*
+	 * Outside the ring's spinlock: a signal wakes every waiter of the
+	 * eventfd, as many as its holder registered, and from 6.8 on it is
+	 * one call per completion.
+	 */
+	mutex_lock(&ctx->eventfd_lock);
+	if (ctx->eventfd)
+		modegate_eventfd_signal(ctx->eventfd, nr);
+	mutex_unlock(&ctx->eventfd_lock);
 }
 
 /*
@@ -552,10 +560,10 @@ int modegate_ioc_async_eventfd(struct file *file, void *arg)
 		if (IS_ERR(new))
 			return PTR_ERR(new);
 	}
-	spin_lock(&ctx->lock);
+	mutex_lock(&ctx->eventfd_lock);
 	old = ctx->eventfd;
 	ctx->eventfd = new;
-	spin_unlock(&ctx->lock);
+	mutex_unlock(&ctx->eventfd_lock);
 	if (old)
 		eventfd_ctx_put(old);
 	return 0;

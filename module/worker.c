@@ -24,12 +24,15 @@
  * cgroup cost milliseconds, the cgroup move an RCU grace period -- and is
  * then destroyed, or at once if its process has exited.
  *
- * Locking: modegate_workers_lock (a mutex) protects the list and the
- * counts.  A thread's @attached is used by that thread alone.
+ * Locking: modegate_workers_lock (a mutex) protects the table and the
+ * counts.  A thread's @moved is used by that thread alone.
  */
 #include "modegate.h"
 
+#include <linux/capability.h>
 #include <linux/cgroup.h>
+#include <linux/cred.h>
+#include <linux/hashtable.h>
 #include <linux/kthread.h>
 #include <linux/list.h>
 #include <linux/mutex.h>
@@ -42,31 +45,35 @@
 
 /* How long a thread no file uses is kept for its process. */
 #define MODEGATE_WORKER_IDLE	HZ
+/* Delivery threads per user (the budget's owner, ctx.c), CAP_SYS_RESOURCE aside. */
+#define MODEGATE_WORKERS_PER_USER	64
 
 /**
  * struct modegate_worker - one submitting process's delivery thread
  * @kw: the kthread_worker the files' deliveries are queued on.
  * @owner: the process it was created for (the key).
- * @attached: the process whose cgroups it is in now (only the thread).
- * @node: in modegate_workers.
+ * @node: in modegate_workers, by @owner.
+ * @uid: the user it counts against (modegate_budget_uid()).
  * @users: files that use it.
  * @idle_since: jiffies when @users dropped to zero.
  * @cpu: the CPU it is steered to (modegate_worker_steer()), or -1.
  * @steered: jiffies of the last steering.
+ * @moved: jiffies of its last move between cgroups (only the thread).
  */
 struct modegate_worker {
 	struct kthread_worker *kw;
 	struct pid *owner;
-	struct pid *attached;
-	struct list_head node;
+	struct hlist_node node;
+	kuid_t uid;
 	unsigned int users;
 	unsigned long idle_since;
 	int cpu;
 	unsigned long steered;
+	unsigned long moved;
 };
 
-static LIST_HEAD(modegate_workers);
-static DEFINE_MUTEX(modegate_workers_lock);	/* the list, users, idle_since */
+static DEFINE_HASHTABLE(modegate_workers, 6);
+static DEFINE_MUTEX(modegate_workers_lock);	/* the table, users, idle_since */
 static void modegate_workers_reap(struct work_struct *work);
 static DECLARE_DELAYED_WORK(modegate_workers_reaper, modegate_workers_reap);
 
@@ -84,7 +91,6 @@ static int modegate_worker_attach(struct task_struct *from, struct task_struct *
 static void modegate_worker_destroy(struct modegate_worker *w)
 {
 	kthread_destroy_worker(w->kw);
-	put_pid(w->attached);
 	put_pid(w->owner);
 	kfree(w);
 }
@@ -94,13 +100,26 @@ static struct modegate_worker *modegate_worker_find(struct pid *tgid)
 {
 	struct modegate_worker *w;
 
-	list_for_each_entry(w, &modegate_workers, node) {
+	hash_for_each_possible(modegate_workers, w, node, (unsigned long)tgid) {
 		if (w->owner == tgid) {
 			w->users++;
 			return w;
 		}
 	}
 	return NULL;
+}
+
+/* May @uid have one more thread?  Lock held. */
+static bool modegate_worker_room(kuid_t uid)
+{
+	struct modegate_worker *w;
+	unsigned int bkt, n = 0;
+
+	if (capable(CAP_SYS_RESOURCE))
+		return true;
+	hash_for_each(modegate_workers, bkt, w, node)
+		n += uid_eq(w->uid, uid);
+	return n < MODEGATE_WORKERS_PER_USER;
 }
 
 /**
@@ -110,22 +129,28 @@ static struct modegate_worker *modegate_worker_find(struct pid *tgid)
  * later calls, from any of its files, share it.
  *
  * Context: process context; may sleep.
- * Return: the worker, with a use for the caller's file; ERR_PTR(-ENOMEM),
+ * Return: the worker, with a use for the caller's file; ERR_PTR(-EAGAIN)
+ * (the user has MODEGATE_WORKERS_PER_USER threads), ERR_PTR(-ENOMEM),
  * ERR_PTR(-EINTR) (a fatal signal while the thread was being created) or
  * the cgroup core's error.
  */
 struct modegate_worker *modegate_worker_get(void)
 {
+	kuid_t uid = modegate_budget_uid(current_cred());
 	struct pid *tgid = task_tgid(current);
 	struct modegate_worker *w, *found;
 	struct kthread_worker *kw;
+	bool room;
 	int ret;
 
 	mutex_lock(&modegate_workers_lock);
 	w = modegate_worker_find(tgid);
+	room = w || modegate_worker_room(uid);
 	mutex_unlock(&modegate_workers_lock);
 	if (w)
 		return w;
+	if (!room)
+		return ERR_PTR(-EAGAIN);
 
 	/* Created and attached without the lock: it takes milliseconds. */
 	w = kzalloc(sizeof(*w), GFP_KERNEL_ACCOUNT);
@@ -142,14 +167,16 @@ struct modegate_worker *modegate_worker_get(void)
 	set_user_nice(kw->task, task_nice(current));
 	w->kw = kw;
 	w->owner = get_pid(tgid);
-	w->attached = get_pid(tgid);
 	w->users = 1;
+	w->uid = uid;
 	w->cpu = -1;
+	w->moved = jiffies;
 
 	mutex_lock(&modegate_workers_lock);
 	found = modegate_worker_find(tgid);	/* another thread of ours won */
-	if (!found)
-		list_add(&w->node, &modegate_workers);
+	if (!found) {
+		hash_add(modegate_workers, &w->node, (unsigned long)tgid);
+	}
 	mutex_unlock(&modegate_workers_lock);
 	if (found) {
 		modegate_worker_destroy(w);
@@ -164,23 +191,6 @@ err_free:
 	return ERR_PTR(ret);
 }
 
-/**
- * modegate_worker_put() - a file no longer uses its delivery thread
- * @w: from modegate_worker_get(); the file's work is flushed.
- *
- * Context: process context.
- */
-void modegate_worker_put(struct modegate_worker *w)
-{
-	mutex_lock(&modegate_workers_lock);
-	if (!--w->users) {
-		w->idle_since = jiffies;
-		mod_delayed_work(system_wq, &modegate_workers_reaper,
-				 MODEGATE_WORKER_IDLE);
-	}
-	mutex_unlock(&modegate_workers_lock);
-}
-
 /* Is @w's process gone? */
 static bool modegate_worker_orphan(struct modegate_worker *w)
 {
@@ -192,29 +202,61 @@ static bool modegate_worker_orphan(struct modegate_worker *w)
 	return gone;
 }
 
+/**
+ * modegate_worker_put() - a file no longer uses its delivery thread
+ * @w: from modegate_worker_get(); the file's work is flushed.
+ *
+ * Context: process context.
+ */
+void modegate_worker_put(struct modegate_worker *w)
+{
+	bool dead = false;
+
+	mutex_lock(&modegate_workers_lock);
+	if (!--w->users) {
+		w->idle_since = jiffies;
+		/* Its process is gone: nobody will reuse it. */
+		dead = modegate_worker_orphan(w);
+		if (dead) {
+			hash_del(&w->node);
+		} else {
+			/* Not mod_delayed_work(): puts must not hold the reaper off. */
+			queue_delayed_work(system_wq, &modegate_workers_reaper,
+					   MODEGATE_WORKER_IDLE);
+		}
+	}
+	mutex_unlock(&modegate_workers_lock);
+	if (dead)
+		modegate_worker_destroy(w);
+}
+
 /* Destroy the threads idle for MODEGATE_WORKER_IDLE, or whose process exited. */
 static void modegate_workers_reap(struct work_struct *work)
 {
-	struct modegate_worker *w, *tmp;
+	struct modegate_worker *w;
+	struct hlist_node *tmp;
 	bool idle_left = false;
-	LIST_HEAD(dead);
+	HLIST_HEAD(dead);
+	unsigned int bkt;
 
 	mutex_lock(&modegate_workers_lock);
-	list_for_each_entry_safe(w, tmp, &modegate_workers, node) {
+	hash_for_each_safe(modegate_workers, bkt, tmp, w, node) {
 		if (w->users)
 			continue;
 		if (time_after_eq(jiffies, w->idle_since + MODEGATE_WORKER_IDLE) ||
-		    modegate_worker_orphan(w))
-			list_move(&w->node, &dead);
-		else
+		    modegate_worker_orphan(w)) {
+			hash_del(&w->node);
+			hlist_add_head(&w->node, &dead);
+		} else {
 			idle_left = true;
+		}
 	}
 	if (idle_left)
-		mod_delayed_work(system_wq, &modegate_workers_reaper,
-				 MODEGATE_WORKER_IDLE);
+		queue_delayed_work(system_wq, &modegate_workers_reaper,
+				   MODEGATE_WORKER_IDLE);
 	mutex_unlock(&modegate_workers_lock);
 
-	list_for_each_entry_safe(w, tmp, &dead, node)
+	hlist_for_each_entry_safe(w, tmp, &dead, node)
 		modegate_worker_destroy(w);
 }
 
@@ -279,30 +321,38 @@ void modegate_worker_flush(struct kthread_work *work)
 void modegate_worker_become(struct modegate_worker *w, struct pid *origin, int nice)
 {
 	struct task_struct *owner;
+	bool same;
 
 	if (task_nice(current) != nice)
 		set_user_nice(current, nice);
-	if (w->attached == origin)
-		return;
 	owner = get_pid_task(origin, PIDTYPE_TGID);
 	if (!owner)
 		return;
-	if (!modegate_worker_attach(owner, current)) {
-		put_pid(w->attached);
-		w->attached = get_pid(origin);
-	}
+	/* Its cgroups as they are now: a process an admin moved is followed. */
+	rcu_read_lock();
+	same = task_css_set(owner) == task_css_set(current);
+	rcu_read_unlock();
+	/*
+	 * A move takes the cgroup core's global locks: at most one a jiffy,
+	 * however two processes sharing a file interleave their runs.
+	 */
+	if (!same && w->moved != jiffies &&
+	    !cgroup_attach_task_all(owner, current))
+		w->moved = jiffies;
 	put_task_struct(owner);
 }
 
 /* Module exit: every file is released; destroy the idle threads now. */
 void modegate_worker_exit(void)
 {
-	struct modegate_worker *w, *tmp;
+	struct modegate_worker *w;
+	struct hlist_node *tmp;
+	unsigned int bkt;
 
 	cancel_delayed_work_sync(&modegate_workers_reaper);
-	list_for_each_entry_safe(w, tmp, &modegate_workers, node) {
+	hash_for_each_safe(modegate_workers, bkt, tmp, w, node) {
 		WARN_ON_ONCE(w->users);
-		list_del(&w->node);
+		hash_del(&w->node);
 		modegate_worker_destroy(w);
 	}
 }

@@ -94,7 +94,7 @@ FIXTURE_TEARDOWN(mu)
 }
 
 /* A child of user @uid that spins in user mode on @cpu until told to stop. */
-static pid_t mu_spinner(struct mu_shared *sh, uid_t uid, int cpu, int nice_val)
+static pid_t mu_spinner(struct mu_shared *sh, uid_t uid, int cpu, int nice_val, bool dumpable)
 {
 	pid_t pid = mg_fork();
 
@@ -103,6 +103,9 @@ static pid_t mu_spinner(struct mu_shared *sh, uid_t uid, int cpu, int nice_val)
 	prctl(PR_SET_NAME, VICTIM_COMM);
 	if (mg_pin_cpu(cpu) || setpriority(PRIO_PROCESS, 0, nice_val) || mg_become(uid))
 		_exit(2);
+	/* As a program its user started would be (setuid cleared it). */
+	if (dumpable)
+		prctl(PR_SET_DUMPABLE, 1);
 	sh->ready = 1;
 	while (!sh->stop)
 		;
@@ -175,7 +178,7 @@ TEST_F(mu, another_users_task_is_not_named)
 	pid_t pid;
 
 	NEED_TWO_CPUS();
-	self->kids[0] = mu_spinner(sh, UID_A, IRQ_CPU, 0);
+	self->kids[0] = mu_spinner(sh, UID_A, IRQ_CPU, 0, true);
 	ASSERT_LT(0, self->kids[0]);
 	ASSERT_EQ(0, mg_wait_flag(&sh->ready));
 	pid = mg_fork();
@@ -194,14 +197,18 @@ TEST_F(mu, another_users_task_is_not_named)
 	ASSERT_QUIESCENT();
 }
 
-/* The same user's own spinner is named to it, with its mode. */
+/*
+ * The same user's own spinner is named to it, with its mode; the same
+ * process made non-dumpable (as setuid programs are) is not: its own user
+ * could not ptrace it either.
+ */
 TEST_F(mu, own_task_is_named)
 {
 	struct mu_shared *sh = self->sh;
 	pid_t pid;
 
 	NEED_TWO_CPUS();
-	self->kids[0] = mu_spinner(sh, UID_B, IRQ_CPU, 0);
+	self->kids[0] = mu_spinner(sh, UID_B, IRQ_CPU, 0, true);
 	ASSERT_LT(0, self->kids[0]);
 	ASSERT_EQ(0, mg_wait_flag(&sh->ready));
 	pid = mg_fork();
@@ -217,6 +224,30 @@ TEST_F(mu, own_task_is_named)
 	ASSERT_EQ(0, sh->named_victim);
 	/* Not every time: the IPI, rcu and the runner take the CPU too. */
 	ASSERT_LE(ITERATIONS / 4, sh->named_own);
+	ASSERT_QUIESCENT();
+}
+
+TEST_F(mu, own_non_dumpable_task_is_not_named)
+{
+	struct mu_shared *sh = self->sh;
+	pid_t pid;
+
+	NEED_TWO_CPUS();
+	self->kids[0] = mu_spinner(sh, UID_B, IRQ_CPU, 0, false);
+	ASSERT_LT(0, self->kids[0]);
+	ASSERT_EQ(0, mg_wait_flag(&sh->ready));
+	pid = mg_fork();
+	if (!pid) {
+		mu_attack(sh, self->fd, UID_B, self->kids[0], true);
+		_exit(0);
+	}
+	ASSERT_EQ(0, mg_wait_child(pid));
+	TH_LOG("%d completions: %d named the non-dumpable spinner, %d another user's task",
+	       sh->completions, sh->named_own, sh->other_user);
+	ASSERT_EQ(0, sh->errors);
+	ASSERT_EQ(0, sh->leaked_bits);
+	ASSERT_EQ(0, sh->named_own);
+	ASSERT_EQ(ITERATIONS, sh->other_user);
 	ASSERT_QUIESCENT();
 }
 

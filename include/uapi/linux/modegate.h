@@ -294,11 +294,17 @@ struct modegate_va_translate {
  *	mmap_lock), -E2BIG (a larger request with a nonzero tail).
  *
  * A PIN request's pages are the locked memory of the user who opened the
- * file, as io_uring's registered buffers: counted in that user's
- * locked_vm against the submitter's RLIMIT_MEMLOCK (unless the submitter
+ * file (for an opener in a user namespace, the user who created the
+ * outermost one), as io_uring's registered buffers: counted, for the
+ * device, against the submitter's RLIMIT_MEMLOCK (unless the submitter
  * has CAP_IPC_LOCK) and in the address space's pinned_vm (VmPin in
  * /proc/PID/status), from submit until the request is delivered,
  * cancelled or freed.  The device pins at most 64 MiB in all.
+ *
+ * The per-user budgets (in-flight requests, BUFFERED memory, pinned
+ * pages, delivery threads) belong to that same user: a process of a user
+ * namespace, whatever uid it has there, is charged to the namespace's
+ * creator.
  */
 struct modegate_async_req {
 	__u64 buf;
