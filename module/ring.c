@@ -287,16 +287,17 @@ void modegate_ring_post(struct modegate_ctx *ctx, struct list_head *reqs,
 	modegate_count_add(async_pending, nr);
 	wake = modegate_ring_wake_due_locked(ctx);
 	spin_unlock(&ctx->lock);
-	modegate_ring_wake(ctx, wake);
 	/*
-	 * Outside the ring's spinlock: a signal wakes every waiter of the
+	 * Outside the ring's spinlock (a signal wakes every waiter of the
 	 * eventfd, as many as its holder registered, and from 6.8 on it is
-	 * one call per completion.
+	 * one call per completion), but before the sleepers are woken: a
+	 * waiter that reaps, then reads the eventfd, finds them counted.
 	 */
 	mutex_lock(&ctx->eventfd_lock);
 	if (ctx->eventfd)
 		modegate_eventfd_signal(ctx->eventfd, nr);
 	mutex_unlock(&ctx->eventfd_lock);
+	modegate_ring_wake(ctx, wake);
 }
 
 /*

@@ -13,9 +13,11 @@
  *
  * The submitter runs on CPU 0, the interrupts fire on IRQ_CPU.
  */
+#include <sched.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include "async_test.h"
 #include "kselftest_harness.h"
@@ -23,6 +25,11 @@
 #define IRQ_CPU		1
 #define UID_A		60011	/* the user who may be harmed */
 #define UID_B		60012	/* the attacker */
+#define UID_C		60013	/* an attacker with its own user namespace */
+/* The per-user BUFFERED budget (64 MiB) in 1 MiB requests. */
+#define BUFFERED_MIB	64
+/* Delivery threads a user may have. */
+#define WORKERS_PER_USER	64
 #define ITERATIONS	100
 #define VICTIM_COMM	"mg-victim"
 /* The module completes at most this many requests in one interrupt... */
@@ -58,6 +65,7 @@ FIXTURE(mu) {
 	pid_t kids[3];
 	char cg[128];		/* a cgroup the test made: removed */
 	char mnt[64];		/* cgroup2 mounted by the test: unmounted */
+	mode_t mode;		/* of the node, when the test changed it */
 };
 
 FIXTURE_SETUP(mu)
@@ -85,6 +93,8 @@ FIXTURE_TEARDOWN(mu)
 		}
 	}
 	close(self->fd);
+	if (self->mode)
+		chmod(MG_DEV, self->mode);
 	if (self->cg[0])
 		rmdir(self->cg);
 	if (self->mnt[0]) {
@@ -469,6 +479,160 @@ TEST_F(mu, one_interrupt_completes_a_bounded_batch)
 	ASSERT_GE(LINE_MAX_PER_IRQ, max_group);
 	ASSERT_LE(256 / LINE_MAX_PER_IRQ, groups);
 	ASSERT_LE(LINE_REARM_NS, min_gap);
+	ASSERT_QUIESCENT();
+}
+
+/* Let every user open the node for the test (restored at teardown). */
+static int mu_open_node(mode_t *saved)
+{
+	struct stat st;
+
+	if (stat(MG_DEV, &st))
+		return -1;
+	*saved = st.st_mode & 07777;
+	return chmod(MG_DEV, 0666);
+}
+
+/* In a child of the namespace's creator: become @uid there, submit @n 1 MiB BUFFERED requests. */
+static int mu_buffered_as(uid_t uid, int n, int *queued)
+{
+	static struct modegate_async_req r[BUFFERED_MIB + 1];
+	static char buf[1 << 20];
+	int fd, i, ret;
+
+	if (setresuid(uid, uid, uid))
+		return -errno;
+	fd = open(MG_DEV, O_RDWR);
+	if (fd < 0)
+		return -errno;
+	for (i = 0; i < n; i++)
+		r[i] = mg_req(MODEGATE_STRAT_BUFFERED, buf, sizeof(buf), 0, 10 * MG_NSEC,
+			      MODEGATE_CPU_ANY, i);
+	ret = mg_submit(fd, r, n);
+	*queued = ret;
+	if (ret == n)
+		return 0;	/* the fd stays open: the budget stays held */
+	return ret < 0 ? ret : r[ret].error;
+}
+
+/*
+ * The uids of a user namespace are its creator's: user C creates one with
+ * 100 uids mapped (as newuidmap would from /etc/subuid); its uid 1 takes
+ * the user's whole BUFFERED budget through a file of its own, and its uid
+ * 2, through another, is refused -- it is not a new user.
+ */
+TEST_F(mu, subordinate_uids_share_their_creators_budget)
+{
+	struct mu_shared *sh = self->sh;
+	int to_child[2], to_parent[2];
+	char map[64], path[64], c;
+	pid_t pid;
+	int fd, i;
+
+	ASSERT_EQ(0, mu_open_node(&self->mode));
+	ASSERT_EQ(0, pipe(to_child));
+	ASSERT_EQ(0, pipe(to_parent));
+	pid = mg_fork();
+	if (!pid) {
+		pid_t a, b;
+		int st;
+
+		if (mg_become(UID_C) || unshare(CLONE_NEWUSER))
+			_exit(2);
+		if (write(to_parent[1], "u", 1) != 1 || read(to_child[0], &c, 1) != 1)
+			_exit(3);
+		a = fork();
+		if (!a) {
+			int q = 0, e = mu_buffered_as(1, BUFFERED_MIB, &q);
+
+			sh->completions = q;
+			sh->leaked_bits = e;
+			sh->ready = 1;
+			while (!sh->stop)
+				;
+			_exit(e ? 4 : 0);
+		}
+		while (!sh->ready)
+			if (waitpid(a, &st, WNOHANG) == a)
+				_exit(5);
+		b = fork();
+		if (!b) {
+			int q = 0;
+
+			sh->errors = mu_buffered_as(2, 1, &q);
+			_exit(0);
+		}
+		waitpid(b, &st, 0);
+		sh->stop = 1;
+		waitpid(a, &st, 0);
+		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 6);
+	}
+	ASSERT_EQ(1, read(to_parent[0], &c, 1));
+	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
+	snprintf(map, sizeof(map), "0 %d 100\n", 300000);
+	fd = open(path, O_WRONLY);
+	ASSERT_LE(0, fd);
+	ASSERT_EQ((ssize_t)strlen(map), write(fd, map, strlen(map)));
+	close(fd);
+	ASSERT_EQ(1, write(to_child[1], "m", 1));
+	i = mg_wait_child(pid);
+	TH_LOG("uid 1 queued %d MiB (%d); uid 2 then got %d", sh->completions,
+	       sh->leaked_bits, sh->errors);
+	ASSERT_EQ(0, i);
+	ASSERT_EQ(BUFFERED_MIB, sh->completions);
+	ASSERT_EQ(-EAGAIN, sh->errors);
+	ASSERT_QUIESCENT();
+}
+
+/*
+ * A user's processes each get a delivery thread, up to WORKERS_PER_USER:
+ * one more process of the same user, submitting on a file of its own, is
+ * refused with -EAGAIN, until one of the others has gone.
+ */
+TEST_F(mu, delivery_threads_per_user_are_bounded)
+{
+	struct mu_shared *sh = self->sh;
+	pid_t kids[WORKERS_PER_USER + 1];
+	int i, ret;
+
+	ASSERT_EQ(0, mu_open_node(&self->mode));
+	for (i = 0; i <= WORKERS_PER_USER; i++) {
+		kids[i] = mg_fork();
+		if (!kids[i]) {
+			struct modegate_async_completion c;
+			struct modegate_async_req r;
+			char buf[16];
+			int fd, n;
+
+			if (mg_become(UID_B))
+				_exit(100);
+			fd = open(MG_DEV, O_RDWR);
+			if (fd < 0)
+				_exit(101);
+			r = mg_req(MODEGATE_STRAT_ADOPT_MM, buf, sizeof(buf), 0, 0,
+				   MODEGATE_CPU_ANY, 1);
+			n = mg_submit(fd, &r, 1);
+			if (n == 1 && mg_collect(fd, &c, 1) != 1)
+				_exit(102);
+			__atomic_add_fetch(&sh->completions, 1, __ATOMIC_SEQ_CST);
+			while (!sh->stop)
+				;
+			_exit(n == 1 ? 0 : -n);
+		}
+		ASSERT_LT(0, kids[i]);
+		/* One at a time: the last one submits once every other has a thread. */
+		while (sh->completions <= i)
+			;
+	}
+	sh->stop = 1;
+	for (i = 0; i <= WORKERS_PER_USER; i++) {
+		ret = mg_wait_child(kids[i]);
+		if (i < WORKERS_PER_USER) {
+			ASSERT_EQ(0, ret) TH_LOG("process %d", i);
+		} else {
+			ASSERT_EQ(EAGAIN, ret) TH_LOG("process %d of user %d", i, UID_B);
+		}
+	}
 	ASSERT_QUIESCENT();
 }
 
