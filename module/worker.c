@@ -170,13 +170,13 @@ struct modegate_worker *modegate_worker_get(void)
 	w->users = 1;
 	w->uid = uid;
 	w->cpu = -1;
-	w->moved = jiffies;
+	w->steered = jiffies - 1;
+	w->moved = jiffies - 1;
 
 	mutex_lock(&modegate_workers_lock);
 	found = modegate_worker_find(tgid);	/* another thread of ours won */
-	if (!found) {
+	if (!found)
 		hash_add(modegate_workers, &w->node, (unsigned long)tgid);
-	}
 	mutex_unlock(&modegate_workers_lock);
 	if (found) {
 		modegate_worker_destroy(w);
@@ -292,7 +292,7 @@ void modegate_worker_steer(struct modegate_worker *w)
 	int cpu = raw_smp_processor_id();
 	unsigned long now = jiffies;
 
-	if (READ_ONCE(w->cpu) == cpu || READ_ONCE(w->steered) == now ||
+	if (READ_ONCE(w->cpu) == cpu || !time_after(now, READ_ONCE(w->steered)) ||
 	    !housekeeping_cpu(cpu, HK_TYPE_DOMAIN))
 		return;
 	WRITE_ONCE(w->cpu, cpu);
@@ -336,9 +336,9 @@ void modegate_worker_become(struct modegate_worker *w, struct pid *origin, int n
 	 * A move takes the cgroup core's global locks: at most one a jiffy,
 	 * however two processes sharing a file interleave their runs.
 	 */
-	if (!same && w->moved != jiffies &&
+	if (!same && time_after(jiffies, w->moved) &&
 	    !cgroup_attach_task_all(owner, current))
-		w->moved = jiffies;
+		w->moved = jiffies - 1;
 	put_task_struct(owner);
 }
 

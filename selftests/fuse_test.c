@@ -1,7 +1,6 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * A delivery never waits on another task's user-space stall (issue 22,
- * property 4).
+ * A delivery never waits on another task's user-space stall.
  *
  * The stall is a FUSE filesystem whose daemon never answers a READ: a
  * minimal responder on a raw /dev/fuse, a child of the test, that answers

@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * One member of the device's group against another (issue 22, properties
- * 5 to 8): what a user holds is charged to that user, the limits follow
- * the opener of the file, and waits end when they should.
+ * One member of the device's group against another: what a user holds is
+ * charged to that user, the limits follow the opener of the file, and
+ * waits end when they should.
  *
  *  - pinned pages count against the user's RLIMIT_MEMLOCK (-ENOMEM past
  *    it), so one user's pins leave room for another's;
