@@ -13,6 +13,7 @@ pkgs=(
 	librsvg2-bin libxml2-utils fonts-dejavu-core debian-archive-keyring
 	flex bison bc libelf-dev libssl-dev dwarves
 	git dkms dpkg-dev debhelper dh-dkms lintian mandoc man-db udev systemd
+	lcov
 )
 [ "$#" -gt 0 ] && pkgs+=("$@")
 
