@@ -24,6 +24,7 @@
 #include <linux/pid_namespace.h>
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
+#include <kunit/visibility.h>
 
 /**
  * struct modegate_user - what one user holds
@@ -85,6 +86,7 @@ found:
 	kfree(new);
 	return u;
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_user_get);
 
 /* Under modegate_users_lock: drop a reference, free the unused entry. */
 static void modegate_user_put_locked(struct modegate_user *u)
@@ -102,6 +104,7 @@ void modegate_user_put(struct modegate_user *u)
 	modegate_user_put_locked(u);
 	spin_unlock(&modegate_users_lock);
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_user_put);
 
 /* BUFFERED bytes: at most MODEGATE_ASYNC_MAX_BUFFERED per user. */
 int modegate_user_charge_buffered(struct modegate_user *u, size_t bytes)
@@ -116,6 +119,7 @@ int modegate_user_charge_buffered(struct modegate_user *u, size_t bytes)
 	spin_unlock(&modegate_users_lock);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_user_charge_buffered);
 
 void modegate_user_uncharge_buffered(struct modegate_user *u, size_t bytes)
 {
@@ -123,9 +127,10 @@ void modegate_user_uncharge_buffered(struct modegate_user *u, size_t bytes)
 	u->buffered -= bytes;
 	spin_unlock(&modegate_users_lock);
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_user_uncharge_buffered);
 
 /* Reserve a request against the three limits: 0 or -EAGAIN. */
-static int modegate_reserve(struct modegate_ctx *ctx, struct modegate_user *u)
+VISIBLE_IF_KUNIT int modegate_reserve(struct modegate_ctx *ctx, struct modegate_user *u)
 {
 	int ret = -EAGAIN;
 
@@ -146,8 +151,9 @@ out:
 	spin_unlock(&modegate_users_lock);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_reserve);
 
-static void modegate_unreserve(struct modegate_ctx *ctx, struct modegate_user *u)
+VISIBLE_IF_KUNIT void modegate_unreserve(struct modegate_ctx *ctx, struct modegate_user *u)
 {
 	spin_lock(&modegate_users_lock);
 	spin_lock(&ctx->lock);
@@ -158,6 +164,7 @@ static void modegate_unreserve(struct modegate_ctx *ctx, struct modegate_user *u
 	modegate_user_put_locked(u);
 	spin_unlock(&modegate_users_lock);
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_unreserve);
 
 /**
  * modegate_request_alloc() - a zeroed request, reserved against the limits
@@ -193,6 +200,7 @@ struct modegate_request *modegate_request_alloc(struct modegate_ctx *ctx,
 	req->origin = get_task_pid(current, PIDTYPE_TGID);
 	return req;
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_request_alloc);
 
 /**
  * modegate_request_release() - give back what the strategy holds, once
@@ -207,6 +215,7 @@ void modegate_request_release(struct modegate_request *req)
 	req->flags |= MODEGATE_REQF_RELEASED;
 	req->strat->release(req);
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_request_release);
 
 /**
  * modegate_request_free() - free a request nobody else can reach any more
@@ -227,6 +236,7 @@ void modegate_request_free(struct modegate_request *req)
 	kmem_cache_free(modegate_request_cache, req);
 	modegate_ctx_put(ctx);
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_request_free);
 
 /**
  * modegate_ctx_alloc() - the state of a new open file
@@ -258,6 +268,7 @@ struct modegate_ctx *modegate_ctx_alloc(struct file *file)
 	spin_unlock(&modegate_ctxs_lock);
 	return ctx;
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_ctx_alloc);
 
 static void modegate_ctx_free(struct kref *ref)
 {
@@ -280,6 +291,7 @@ void modegate_ctx_put(struct modegate_ctx *ctx)
 {
 	kref_put(&ctx->ref, modegate_ctx_free);
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_ctx_put);
 
 /*
  * Wake every ASYNC_WAIT and poll sleeper of every file: an event no

@@ -1,14 +1,16 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0
-# VM job for the debug kernel (KASAN, lockdep, kmemleak, fault injection):
-# the whole selftest suite, then a fault-injection pass -- failslab and
-# fail_usercopy fire at random in the fuzzer's tasks, which must get clean
-# errors -- then proof that the device still works, a clean unload and the
-# leak checks.
+# VM job for the debug kernel (KASAN, lockdep, kmemleak, fault injection,
+# UBSAN, KUnit): the whole selftest suite, then the KUnit suites of the
+# module's internals (modegate_kunit.ko, one result per case), then a
+# fault-injection pass -- failslab and fail_usercopy fire at random in the
+# fuzzer's tasks, which must get clean errors -- then proof that the device
+# still works, a clean unload and the leak checks.
 # shellcheck source=scripts/guest/lib.sh
 . /usr/lib/modegate/lib.sh
 checks_begin
 run_suite
+run_kunit
 
 echo "=== fault injection: failslab + fail_usercopy at ${FAULT_PROBABILITY:-5}% in mgfuzz's tasks"
 modprobe modegate || result faultinject fail load_module

@@ -71,3 +71,25 @@ run_suite() {
 		check harness unload_module rmmod modegate
 	fi
 }
+
+# The KUnit suites of modegate_kunit.ko (module/kunit.c); a suite not in
+# debugfs after the load is a failure.
+MG_KUNIT_SUITES="modegate_user_array modegate_limits modegate_ring"
+
+# run_kunit: load modegate_kunit (its suites run at load), one result per
+# case from each suite's KTAP in debugfs, then unload it and modegate.
+run_kunit() {
+	check kunit load_module modprobe modegate_kunit || return 1
+	for s in $MG_KUNIT_SUITES; do
+		f=/sys/kernel/debug/kunit/$s/results
+		if [ ! -r "$f" ]; then
+			result kunit fail "$s.missing_suite"
+			continue
+		fi
+		cat "$f"
+		awk -v suite="$s" -f "$guest/kunit.awk" "$f" >/tmp/kunit.results
+		cat /tmp/kunit.results >"$verdict"
+		grep -q '^result [^ ]* fail' /tmp/kunit.results && rc=1
+	done
+	check kunit unload_module rmmod modegate_kunit modegate
+}
