@@ -34,6 +34,19 @@ echo "fault injection done (times left: $injected)"
 
 # The device still works, exactly, once injection stops.
 check faultinject device_works_after store_round_trip
+# Its debugfs counters count that: one more write, of three bytes ("hi\n").
+check faultinject debugfs_stats_count_a_write stats_count_a_write
 check faultinject unload_module rmmod modegate
+
+# Parameters out of range are refused at load, and nothing stays loaded.
+for p in store_size=1 node_mode=01666 max_inflight=0 max_inflight_user=0 \
+	max_inflight_global=2000000; do
+	if modprobe modegate "$p" 2>/dev/null || [ -d /sys/module/modegate ]; then
+		result params fail "refused_${p%%=*}"
+		rmmod modegate 2>/dev/null
+	else
+		result params ok "refused_${p%%=*}"
+	fi
+done
 checks_end
 exit $rc

@@ -12,5 +12,9 @@ check kcsan load_module modprobe modegate || exit 1
 check kcsan mgstress "$MG_SELFTESTS/mgstress" -d "${STRESS_SECONDS:-60}" \
 	-w "${STRESS_WORKERS:-4}" -s "${FUZZ_SEED:-1}"
 check kcsan unload_module rmmod modegate
+# The detector was on and watching all along: its own counters say so.
+echo "=== /sys/kernel/debug/kcsan"
+cat /sys/kernel/debug/kcsan
+check kcsan detector_enabled_and_watching kcsan_active
 checks_end
 exit $rc
