@@ -38,6 +38,9 @@ struct modegate_test {
 	unsigned int max_inflight_global;
 	bool use_mm;
 	unsigned int released;	/* calls of modegate_test_strat.release */
+	/* Reservations a case holds, given back by the exit if it failed. */
+	struct modegate_ctx *held[8];
+	unsigned int nr_held;
 };
 
 static struct modegate_test *modegate_test_cur;
@@ -63,6 +66,48 @@ static void modegate_test_suite_exit(struct kunit_suite *suite)
 	if (modegate_test_mm)
 		mmput(modegate_test_mm);
 	modegate_test_mm = NULL;
+}
+
+/* modegate_reserve(), remembered so that a failed case leaks nothing. */
+static int modegate_test_reserve(struct kunit *test, struct modegate_ctx *ctx)
+{
+	struct modegate_test *t = test->priv;
+	int ret = -ENOSPC;
+
+	if (t->nr_held < ARRAY_SIZE(t->held))
+		ret = modegate_reserve(ctx, t->user);
+	if (!ret)
+		t->held[t->nr_held++] = ctx;
+	return ret;
+}
+
+/* Give back the latest reservation held on @ctx. */
+static void modegate_test_unreserve(struct kunit *test, struct modegate_ctx *ctx)
+{
+	struct modegate_test *t = test->priv;
+	unsigned int i = t->nr_held;
+
+	while (i-- > 0) {
+		if (t->held[i] != ctx)
+			continue;
+		modegate_unreserve(ctx, t->user);
+		t->held[i] = t->held[--t->nr_held];
+		return;
+	}
+	KUNIT_FAIL(test, "no reservation held on this file");
+}
+
+/* Give back what is held on a second file of a case, and close it. */
+static void modegate_test_put_file(struct kunit *test, struct modegate_ctx *ctx)
+{
+	struct modegate_test *t = test->priv;
+	unsigned int i = t->nr_held;
+
+	while (i-- > 0)
+		if (t->held[i] == ctx)
+			modegate_test_unreserve(test, ctx);
+	KUNIT_EXPECT_EQ(test, ctx->nr_alive, 0U);
+	modegate_ctx_put(ctx);
 }
 
 static int modegate_test_init(struct kunit *test)
@@ -96,7 +141,9 @@ static void modegate_test_exit(struct kunit *test)
 
 	if (!t)
 		return;
-	/* Whatever a case left on the ring is freed with the file's ring. */
+	/* What a failed case still holds goes back; so does the ring. */
+	while (t->nr_held)
+		modegate_test_unreserve(test, t->held[t->nr_held - 1]);
 	modegate_ring_release(t->ctx);
 	KUNIT_EXPECT_EQ(test, t->ctx->nr_alive, 0U);
 	modegate_user_put(t->user);
@@ -186,28 +233,28 @@ static void modegate_test_file_limit(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, other);
 	WRITE_ONCE(modegate_max_inflight, 2);
-	KUNIT_EXPECT_EQ(test, modegate_reserve(t->ctx, t->user), 0);
-	KUNIT_EXPECT_EQ(test, modegate_reserve(t->ctx, t->user), 0);
+	KUNIT_EXPECT_EQ(test, modegate_test_reserve(test, t->ctx), 0);
+	KUNIT_EXPECT_EQ(test, modegate_test_reserve(test, t->ctx), 0);
 	/* The last slot is taken: the third fails, and changes nothing. */
-	KUNIT_EXPECT_EQ(test, modegate_reserve(t->ctx, t->user), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, modegate_test_reserve(test, t->ctx), -EAGAIN);
 	KUNIT_EXPECT_EQ(test, t->ctx->nr_alive, 2U);
 	/* Another file of the same user has its own two. */
-	KUNIT_EXPECT_EQ(test, modegate_reserve(other, t->user), 0);
+	KUNIT_EXPECT_EQ(test, modegate_test_reserve(test, other), 0);
 	KUNIT_EXPECT_EQ(test, other->nr_alive, 1U);
-	modegate_unreserve(other, t->user);
+	modegate_test_unreserve(test, other);
 	/* A slot given back is usable again, once. */
-	modegate_unreserve(t->ctx, t->user);
+	modegate_test_unreserve(test, t->ctx);
 	KUNIT_EXPECT_EQ(test, t->ctx->nr_alive, 1U);
-	KUNIT_EXPECT_EQ(test, modegate_reserve(t->ctx, t->user), 0);
-	KUNIT_EXPECT_EQ(test, modegate_reserve(t->ctx, t->user), -EAGAIN);
-	modegate_unreserve(t->ctx, t->user);
-	modegate_unreserve(t->ctx, t->user);
+	KUNIT_EXPECT_EQ(test, modegate_test_reserve(test, t->ctx), 0);
+	KUNIT_EXPECT_EQ(test, modegate_test_reserve(test, t->ctx), -EAGAIN);
+	modegate_test_unreserve(test, t->ctx);
+	modegate_test_unreserve(test, t->ctx);
 	KUNIT_EXPECT_EQ(test, t->ctx->nr_alive, 0U);
 	/* A limit of zero (the module refuses to load with one) admits nothing. */
 	WRITE_ONCE(modegate_max_inflight, 0);
-	KUNIT_EXPECT_EQ(test, modegate_reserve(t->ctx, t->user), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, modegate_test_reserve(test, t->ctx), -EAGAIN);
 	KUNIT_EXPECT_EQ(test, t->ctx->nr_alive, 0U);
-	modegate_ctx_put(other);
+	modegate_test_put_file(test, other);
 }
 
 static void modegate_test_user_limit(struct kunit *test)
@@ -217,19 +264,19 @@ static void modegate_test_user_limit(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, other);
 	WRITE_ONCE(modegate_max_inflight_user, 2);
-	KUNIT_EXPECT_EQ(test, modegate_reserve(t->ctx, t->user), 0);
-	KUNIT_EXPECT_EQ(test, modegate_reserve(other, t->user), 0);
+	KUNIT_EXPECT_EQ(test, modegate_test_reserve(test, t->ctx), 0);
+	KUNIT_EXPECT_EQ(test, modegate_test_reserve(test, other), 0);
 	/* Two files, one user: the user's last slot is taken in both. */
-	KUNIT_EXPECT_EQ(test, modegate_reserve(t->ctx, t->user), -EAGAIN);
-	KUNIT_EXPECT_EQ(test, modegate_reserve(other, t->user), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, modegate_test_reserve(test, t->ctx), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, modegate_test_reserve(test, other), -EAGAIN);
 	KUNIT_EXPECT_EQ(test, t->ctx->nr_alive + other->nr_alive, 2U);
 	/* Released on one file, the slot is free on the other. */
-	modegate_unreserve(t->ctx, t->user);
-	KUNIT_EXPECT_EQ(test, modegate_reserve(other, t->user), 0);
+	modegate_test_unreserve(test, t->ctx);
+	KUNIT_EXPECT_EQ(test, modegate_test_reserve(test, other), 0);
 	KUNIT_EXPECT_EQ(test, other->nr_alive, 2U);
-	modegate_unreserve(other, t->user);
-	modegate_unreserve(other, t->user);
-	modegate_ctx_put(other);
+	modegate_test_unreserve(test, other);
+	modegate_test_unreserve(test, other);
+	modegate_test_put_file(test, other);
 }
 
 static void modegate_test_global_limit(struct kunit *test)
@@ -238,12 +285,12 @@ static void modegate_test_global_limit(struct kunit *test)
 
 	/* Nothing else holds a request while the suite runs. */
 	WRITE_ONCE(modegate_max_inflight_global, 1);
-	KUNIT_EXPECT_EQ(test, modegate_reserve(t->ctx, t->user), 0);
-	KUNIT_EXPECT_EQ(test, modegate_reserve(t->ctx, t->user), -EAGAIN);
+	KUNIT_EXPECT_EQ(test, modegate_test_reserve(test, t->ctx), 0);
+	KUNIT_EXPECT_EQ(test, modegate_test_reserve(test, t->ctx), -EAGAIN);
 	KUNIT_EXPECT_EQ(test, t->ctx->nr_alive, 1U);
-	modegate_unreserve(t->ctx, t->user);
-	KUNIT_EXPECT_EQ(test, modegate_reserve(t->ctx, t->user), 0);
-	modegate_unreserve(t->ctx, t->user);
+	modegate_test_unreserve(test, t->ctx);
+	KUNIT_EXPECT_EQ(test, modegate_test_reserve(test, t->ctx), 0);
+	modegate_test_unreserve(test, t->ctx);
 }
 
 static void modegate_test_buffered(struct kunit *test)
