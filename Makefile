@@ -8,6 +8,9 @@
 #   make check-debug  the suite on a debug kernel (KASAN, lockdep, kmemleak, ...)
 #   make fuzz       trinity and mgfuzz on the debug kernel
 #   make stress     the async lifecycle races for a set time on the debug kernel
+#   make coverage   check-debug, a short fuzz and stress in one debug boot, then
+#                   line and branch coverage of module/ (build/coverage)
+#   make check-kcsan  the selftests and a short stress on a KCSAN kernel
 #   make bench      modegate vs tmpfs, the ENOTTY floor and io_uring (VM)
 #   make profile    where the time of one figure goes (perf in the VM)
 #   make zoo        classic driver mistakes (labs/), each caught live; tally line
@@ -66,7 +69,8 @@ DEPS_GROUPS ?=
 demo: DEPS_GROUPS = base
 check: DEPS_GROUPS = check
 lint: DEPS_GROUPS = lint
-check-debug stress zoo lab-check labs: DEPS_GROUPS = kernel
+check-debug stress zoo lab-check labs check-kcsan: DEPS_GROUPS = kernel
+coverage: DEPS_GROUPS = coverage
 crash: DEPS_GROUPS = check
 fuzz: DEPS_GROUPS = fuzz
 bench: DEPS_GROUPS = bench
@@ -129,6 +133,42 @@ STRESS_WORKERS ?= 4
 STRESS_UNLOAD_CYCLES ?= 100
 stress: deps
 	$(call mg_debug_job,stress,STRESS_SECONDS=$(STRESS_SECONDS) STRESS_WORKERS=$(STRESS_WORKERS) STRESS_UNLOAD_CYCLES=$(STRESS_UNLOAD_CYCLES) FUZZ_SEED=$(FUZZ_SEED))
+
+# Coverage (gcov in the debug kernel): the debug job, a short fuzz and a
+# short stress in one boot, each with its results, then lcov/genhtml over
+# the module's counters: build/coverage/index.html, a per-file table, and
+# the goals (COVERAGE_LINES, COVERAGE_BRANCHES: 95 and 85 %) in the tally.
+COVERAGE_FUZZ_TRINITY_CALLS ?= 10000
+COVERAGE_FUZZ_CALLS ?= 200000
+COVERAGE_STRESS_SECONDS ?= 60
+COVERAGE_STRESS_UNLOAD_CYCLES ?= 30
+coverage: deps
+	@$(MAKE) --no-print-directory selftests tool
+	@rm -rf build/results-coverage && mkdir -p build/results-coverage
+	@VM_KERNEL=debug VM_APPEND="FUZZ_TRINITY_CALLS=$(COVERAGE_FUZZ_TRINITY_CALLS) \
+		FUZZ_CALLS=$(COVERAGE_FUZZ_CALLS) FUZZ_SEED=$(FUZZ_SEED) \
+		STRESS_SECONDS=$(COVERAGE_STRESS_SECONDS) STRESS_WORKERS=$(STRESS_WORKERS) \
+		STRESS_UNLOAD_CYCLES=$(COVERAGE_STRESS_UNLOAD_CYCLES) $(VM_APPEND)" \
+		bash scripts/vm.sh coverage; \
+		cp build/vm-debug-coverage/results build/results-coverage/vm
+	@bash scripts/coverage.sh build/vm-debug-coverage/output build/ko-debug \
+		build/coverage build/results-coverage/coverage || \
+		grep -q '^fail' build/results-coverage/coverage || \
+		echo "fail coverage.coverage_sh" >>build/results-coverage/coverage
+	@bash scripts/tally.sh build/results-coverage/*
+
+# The selftests and STRESS_SECONDS of mgstress on the KCSAN kernel (its own
+# build, cached beside the debug kernel); a race reported in a modegate
+# function fails the run, the rest of the kernel's are filtered out.
+KCSAN_STRESS_SECONDS ?= 60
+check-kcsan: deps
+	@$(MAKE) --no-print-directory selftests tool
+	@rm -rf build/results-kcsan && mkdir -p build/results-kcsan
+	@VM_KERNEL=kcsan VM_APPEND="STRESS_SECONDS=$(KCSAN_STRESS_SECONDS) \
+		STRESS_WORKERS=$(STRESS_WORKERS) FUZZ_SEED=$(FUZZ_SEED) $(VM_APPEND)" \
+		bash scripts/vm.sh kcsan; \
+		cp build/vm-kcsan-kcsan/results build/results-kcsan/vm
+	@bash scripts/tally.sh build/results-kcsan/*
 
 # The zoo of mistakes: each labs/NN-name.patch, applied to a scratch copy
 # of the module, run against the tests that should catch it (scripts/zoo.sh);
@@ -282,5 +322,5 @@ clean:
 	$(MAKE) -C bench clean
 	rm -rf build
 
-.PHONY: all module tool selftests deps help shellcheck check check-debug fuzz stress zoo crash lab lab-check labs bench profile demo lint load unload clean \
+.PHONY: all module tool selftests deps help shellcheck check check-debug coverage check-kcsan fuzz stress zoo crash lab lab-check labs bench profile demo lint load unload clean \
 	install install-module install-tool install-data uninstall package

@@ -36,6 +36,7 @@
 #include <linux/sched/signal.h>
 #include <linux/sched/user.h>
 #include <linux/slab.h>
+#include <kunit/visibility.h>
 
 /**
  * struct modegate_user - what one user holds
@@ -93,6 +94,7 @@ found:
 	kfree(new);
 	return u;
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_user_get);
 
 /*
  * Under modegate_users_lock: drop a reference.  The unused entry leaves
@@ -176,6 +178,7 @@ void modegate_user_uncharge_pinned(struct modegate_user *u, struct mm_struct *mm
 		atomic_long_sub(nr, &u->pinned);
 	atomic64_sub(nr, &mm->pinned_vm);
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_user_put);
 
 /* BUFFERED bytes: at most MODEGATE_ASYNC_MAX_BUFFERED per user. */
 int modegate_user_charge_buffered(struct modegate_user *u, size_t bytes)
@@ -190,6 +193,7 @@ int modegate_user_charge_buffered(struct modegate_user *u, size_t bytes)
 	spin_unlock(&modegate_users_lock);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_user_charge_buffered);
 
 void modegate_user_uncharge_buffered(struct modegate_user *u, size_t bytes)
 {
@@ -197,9 +201,10 @@ void modegate_user_uncharge_buffered(struct modegate_user *u, size_t bytes)
 	u->buffered -= bytes;
 	spin_unlock(&modegate_users_lock);
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_user_uncharge_buffered);
 
 /* Reserve a request against the three limits: 0 or -EAGAIN. */
-static int modegate_reserve(struct modegate_ctx *ctx, struct modegate_user *u)
+VISIBLE_IF_KUNIT int modegate_reserve(struct modegate_ctx *ctx, struct modegate_user *u)
 {
 	int ret = -EAGAIN;
 
@@ -220,8 +225,9 @@ out:
 	spin_unlock(&modegate_users_lock);
 	return ret;
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_reserve);
 
-static void modegate_unreserve(struct modegate_ctx *ctx, struct modegate_user *u)
+VISIBLE_IF_KUNIT void modegate_unreserve(struct modegate_ctx *ctx, struct modegate_user *u)
 {
 	bool last;
 
@@ -236,6 +242,7 @@ static void modegate_unreserve(struct modegate_ctx *ctx, struct modegate_user *u
 	if (last)
 		modegate_user_free(u);
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_unreserve);
 
 /**
  * modegate_request_alloc() - a zeroed request, reserved against the limits
@@ -270,6 +277,7 @@ struct modegate_request *modegate_request_alloc(struct modegate_ctx *ctx)
 	req->origin = get_task_pid(current, PIDTYPE_TGID);
 	return req;
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_request_alloc);
 
 /**
  * modegate_request_release() - give back what the strategy holds, once
@@ -284,6 +292,7 @@ void modegate_request_release(struct modegate_request *req)
 	req->flags |= MODEGATE_REQF_RELEASED;
 	req->strat->release(req);
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_request_release);
 
 /**
  * modegate_request_free() - free a request nobody else can reach any more
@@ -304,6 +313,7 @@ void modegate_request_free(struct modegate_request *req)
 	kmem_cache_free(modegate_request_cache, req);
 	modegate_ctx_put(ctx);
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_request_free);
 
 /**
  * modegate_ctx_alloc() - the state of a new open file
@@ -341,6 +351,7 @@ err_free_ctx:
 	kfree(ctx);
 	return NULL;
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_ctx_alloc);
 
 static void modegate_ctx_free(struct kref *ref)
 {
@@ -361,6 +372,7 @@ void modegate_ctx_put(struct modegate_ctx *ctx)
 {
 	kref_put(&ctx->ref, modegate_ctx_free);
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_ctx_put);
 
 int modegate_ctx_init(void)
 {

@@ -18,6 +18,7 @@
 #include <linux/moduleparam.h>
 #include <linux/poll.h>
 #include <linux/uio.h>
+#include <kunit/visibility.h>
 
 #include "trace.h"
 
@@ -37,14 +38,17 @@ module_param_named(trace, modegate_trace, int, 0644);
 MODULE_PARM_DESC(trace, "0: quiet; 1: one ratelimited dmesg line per boundary crossing");
 
 unsigned int modegate_max_inflight = 1024;
+EXPORT_SYMBOL_IF_KUNIT(modegate_max_inflight);
 module_param_named(max_inflight, modegate_max_inflight, uint, 0444);
 MODULE_PARM_DESC(max_inflight, "async requests in flight per open file (default 1024)");
 
 unsigned int modegate_max_inflight_user = 4096;
+EXPORT_SYMBOL_IF_KUNIT(modegate_max_inflight_user);
 module_param_named(max_inflight_user, modegate_max_inflight_user, uint, 0444);
 MODULE_PARM_DESC(max_inflight_user, "async requests alive per user, in all files (default 4096)");
 
 unsigned int modegate_max_inflight_global = 65536;
+EXPORT_SYMBOL_IF_KUNIT(modegate_max_inflight_global);
 module_param_named(max_inflight_global, modegate_max_inflight_global, uint, 0444);
 MODULE_PARM_DESC(max_inflight_global, "async requests in flight in all (default 65536)");
 

@@ -413,4 +413,19 @@ int modegate_ioc_stats(struct file *file, void *arg);
 /* ioctl.c: the dispatch table. */
 long modegate_ioctl(struct file *file, unsigned int cmd, unsigned long arg);
 
+/*
+ * Static functions module/kunit.c tests: VISIBLE_IF_KUNIT makes them
+ * global, and EXPORT_SYMBOL_IF_KUNIT exports them, only in a kernel with
+ * KUnit (<kunit/visibility.h>).
+ */
+#if IS_ENABLED(CONFIG_KUNIT)
+int modegate_reserve(struct modegate_ctx *ctx, struct modegate_user *u);
+void modegate_unreserve(struct modegate_ctx *ctx, struct modegate_user *u);
+unsigned int modegate_ring_ready(struct modegate_ctx *ctx);
+bool modegate_ring_wait_done(struct modegate_ctx *ctx, u32 min);
+unsigned int modegate_ring_take(struct modegate_ctx *ctx, unsigned int nr,
+				struct list_head *batch);
+void modegate_ring_untake(struct modegate_ctx *ctx, struct list_head *batch);
+#endif
+
 #endif /* _MODEGATE_H */

@@ -51,6 +51,7 @@
 #include <linux/sched/mm.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <kunit/visibility.h>
 
 #include "trace.h"
 
@@ -216,7 +217,7 @@ static unsigned int modegate_ring_ready_locked(struct modegate_ctx *ctx)
 	return n;
 }
 
-static unsigned int modegate_ring_ready(struct modegate_ctx *ctx)
+VISIBLE_IF_KUNIT unsigned int modegate_ring_ready(struct modegate_ctx *ctx)
 {
 	unsigned int n;
 
@@ -225,6 +226,7 @@ static unsigned int modegate_ring_ready(struct modegate_ctx *ctx)
 	spin_unlock(&ctx->lock);
 	return n;
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_ring_ready);
 
 /*
  * Completions were added to ctx->done: is a waiter's min_complete reached?
@@ -299,6 +301,7 @@ void modegate_ring_post(struct modegate_ctx *ctx, struct list_head *reqs,
 	mutex_unlock(&ctx->eventfd_lock);
 	modegate_ring_wake(ctx, wake);
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_ring_post);
 
 /*
  * Finish the completions of @batch left for the originator, in the
@@ -374,8 +377,8 @@ static int modegate_ring_copy_out(u8 __user *dst, u32 size,
 }
 
 /* Take up to @nr completions the caller may see off the ring, onto @batch. */
-static unsigned int modegate_ring_take(struct modegate_ctx *ctx, unsigned int nr,
-				       struct list_head *batch)
+VISIBLE_IF_KUNIT unsigned int modegate_ring_take(struct modegate_ctx *ctx, unsigned int nr,
+						 struct list_head *batch)
 {
 	struct modegate_request *req, *tmp;
 	unsigned int taken = 0;
@@ -397,12 +400,13 @@ static unsigned int modegate_ring_take(struct modegate_ctx *ctx, unsigned int nr
 	spin_unlock(&ctx->lock);
 	return taken;
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_ring_take);
 
 /*
  * Put what could not be copied out back at the head of the ring, and wake
  * whoever began waiting while the batch was out: to it, these are new.
  */
-static void modegate_ring_untake(struct modegate_ctx *ctx, struct list_head *batch)
+VISIBLE_IF_KUNIT void modegate_ring_untake(struct modegate_ctx *ctx, struct list_head *batch)
 {
 	struct modegate_request *req;
 	bool wake;
@@ -417,6 +421,7 @@ static void modegate_ring_untake(struct modegate_ctx *ctx, struct list_head *bat
 	spin_unlock(&ctx->lock);
 	modegate_ring_wake(ctx, wake);
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_ring_untake);
 
 /**
  * modegate_ioc_async_reap() - MODEGATE_IOC_ASYNC_REAP
@@ -471,7 +476,7 @@ int modegate_ioc_async_reap(struct file *file, void *arg)
  * The ASYNC_WAIT condition: @min completions ready for the caller.  If not,
  * register @min so that the poster wakes the sleepers once it is reached.
  */
-static bool modegate_ring_wait_done(struct modegate_ctx *ctx, u32 min)
+VISIBLE_IF_KUNIT bool modegate_ring_wait_done(struct modegate_ctx *ctx, u32 min)
 {
 	bool done;
 
@@ -482,6 +487,7 @@ static bool modegate_ring_wait_done(struct modegate_ctx *ctx, u32 min)
 	spin_unlock(&ctx->lock);
 	return done;
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_ring_wait_done);
 
 /**
  * modegate_ioc_async_wait() - MODEGATE_IOC_ASYNC_WAIT
@@ -607,3 +613,4 @@ void modegate_ring_release(struct modegate_ctx *ctx)
 		modegate_request_free(req);
 	}
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_ring_release);

@@ -14,6 +14,7 @@
 #   kernel   @check and what building a kernel from linux-source needs
 #            (the debug kernel: make check-debug, stress, zoo)
 #   fuzz     @kernel and trinity (make fuzz)
+#   coverage @fuzz and lcov (make coverage)
 #   bench    @base, liburing and gnuplot (make bench, make profile)
 #   matrix   @kernel and Debian's archive keyring (make matrix)
 #   package  @check, DKMS, debhelper, lintian, man, udev (make package)
@@ -29,6 +30,7 @@ declare -A group=(
 	[lint]="@check sparse mandoc"
 	[kernel]="@check flex bison bc libelf-dev libssl-dev dwarves rsync"
 	[fuzz]="@kernel trinity"
+	[coverage]="@fuzz lcov"
 	[bench]="@base liburing-dev gnuplot-nox"
 	[matrix]="@kernel debian-archive-keyring"
 	[package]="@check git dkms dpkg-dev debhelper dh-dkms lintian mandoc

@@ -31,7 +31,13 @@ done
 # The module where modprobe and libkmod look for it.
 mdir=$root/lib/modules/$kver
 mkdir -p "$mdir/extra"
-[ "$ko" = none ] || cp "$ko" "$mdir/extra/modegate.ko"
+if [ "$ko" != none ]; then
+	cp "$ko" "$mdir/extra/modegate.ko"
+	# Built beside it against a kernel with KUnit (module/kunit.c).
+	if [ -e "$(dirname "$ko")/modegate_kunit.ko" ]; then
+		cp "$(dirname "$ko")/modegate_kunit.ko" "$mdir/extra/"
+	fi
+fi
 kmods=${MG_MODULES_DIR:-/lib/modules/$kver}
 for f in modules.order modules.builtin modules.builtin.modinfo; do
 	[ -e "$kmods/$f" ] && cp "$kmods/$f" "$mdir/"
@@ -66,7 +72,7 @@ for b in ${MG_EXTRA_BINS:-}; do
 done
 install -m 0755 "$here/guest/init" "$root/init"
 install -m 0755 "$here"/guest/*.sh "$root/usr/lib/modegate/"
-install -m 0644 "$here/guest/ktap.awk" "$root/usr/lib/modegate/"
+install -m 0644 "$here/guest/ktap.awk" "$here/guest/kunit.awk" "$root/usr/lib/modegate/"
 
 # Shared libraries of every dynamic binary, with the loader.
 copy_libs() {

@@ -21,6 +21,12 @@
 #   VM_EXPECT_PANIC=1  the crash job only (make crash): the run passes when
 #                    the kernel died of an oops in the demo module mgcrash and
 #                    panicked, and fails on any other ending or splat
+#   VM_KERNEL=kcsan  the same with the KCSAN kernel (build/ko-kcsan,
+#                    build/vm-kcsan-JOB); panic_on_warn is off, since a
+#                    KCSAN report warns, and the reports of races outside
+#                    modegate are dropped from the kernel log before the
+#                    splat scan; each race in modegate is a failure
+#                    (vm.kcsan_data-race_FUNC___FUNC).
 #
 # The verdict comes back on the second serial port (VM_OUT/verdict.log); the
 # kernel log is VM_OUT/console.log, the job's output VM_OUT/output.log.  The
@@ -40,24 +46,25 @@ mem=${VM_MEM:-1536}
 [ "$job" = fuzz ] && MG_EXTRA_BINS="${MG_EXTRA_BINS:-} $(command -v trinity || true)"
 case ${VM_KERNEL:-} in
 "") ;;
-debug)
+debug | kcsan)
 	start=$(date +%s)
-	bash "$here/debug/build-kernel.sh" >&2
+	bash "$here/debug/build-kernel.sh" "$VM_KERNEL" >&2
 	# shellcheck source=/dev/null
-	. "$MODEGATE_CACHE/debug-6.1/env"
-	mg_note "debug kernel ready in $(($(date +%s) - start)) s"
+	. "$MODEGATE_CACHE/$VM_KERNEL-6.1/env"
+	mg_note "$VM_KERNEL kernel ready in $(($(date +%s) - start)) s"
 	KVER=$(cat "$KDIR/include/config/kernel.release")
 	export KVER
-	KO=${KO:-$(bash "$here/build-ko.sh" debug "$KDIR" W=1)}
-	out=${VM_OUT:-$top/build/vm-debug-$job}
+	KO=${KO:-$(bash "$here/build-ko.sh" "$VM_KERNEL" "$KDIR" W=1)}
+	out=${VM_OUT:-$top/build/vm-$VM_KERNEL-$job}
 	# KASAN and kmemleak need room; a debug kernel under TCG needs time
 	# (the full fuzz: about 40 minutes on a busy 2-core machine).
 	mem=${VM_MEM:-3072}
 	timeout_s=${VM_TIMEOUT:-3000}
 	[ "$job" = fuzz ] && timeout_s=${VM_TIMEOUT:-5400}
 	;;
-*) mg_die "VM_KERNEL=$VM_KERNEL: unknown (the default, or debug)" ;;
+*) mg_die "VM_KERNEL=$VM_KERNEL: unknown (the default, debug or kcsan)" ;;
 esac
+[ "$job" = coverage ] && MG_EXTRA_BINS="${MG_EXTRA_BINS:-} $(command -v trinity || true)"
 export MG_EXTRA_BINS
 kver=$(mg_kver)
 kimage=${KIMAGE:-/boot/vmlinuz-$kver}
@@ -73,7 +80,7 @@ rm -f "$out"/{console,verdict,output}.log "$out/results" "$out"/console-boot*.lo
 "$here/mkinitramfs.sh" "$out/initramfs.cpio.gz" "$kver" "$ko"
 
 # Kernel arguments that turn any warning into a failed run.
-append="console=ttyS0,115200 panic=-1 oops=panic panic_on_warn=1"
+append="console=ttyS0,115200 panic=-1 oops=panic panic_on_warn=$([ "${VM_KERNEL:-}" = kcsan ] && echo 0 || echo 1)"
 append+=" softlockup_panic=1 hung_task_panic=1 MODEGATE_JOB=$job"
 [ -n "${MODEGATE_TESTS:-}" ] && append+=" MODEGATE_TESTS=${MODEGATE_TESTS// /,}"
 append+=" ${VM_APPEND:-}"
@@ -221,6 +228,16 @@ fi
 taint=$(sed -n 's/^taint //p' "$out/verdict" | tail -n 1)
 if [ -n "$taint" ] && [ $((taint & ((1 << 9) | (1 << 7) | (1 << 5)))) -ne 0 ]; then
 	fail "vm.kernel_tainted_$taint"
+fi
+if [ "${VM_KERNEL:-}" = kcsan ]; then
+	# The races of the rest of the kernel are not modegate's: keep the
+	# reports with a modegate frame, and fail on each.
+	awk -f "$here/kcsan-filter.awk" "$out/console.scan" >"$out/console.kcsan"
+	mv "$out/console.kcsan" "$out/console.scan"
+	sed -n 's/^.*BUG: KCSAN: \([a-z-]*\) in \(.*\)$/\1 \2/p' "$out/console.scan" |
+		sort -u | while read -r kind funcs; do
+			fail "vm.kcsan_${kind}_$(echo "$funcs" | tr -c 'A-Za-z0-9_\n' _)"
+		done
 fi
 if [ "$expect_panic" = 0 ] && grep -Eq "$splat" "$out/console.scan"; then
 	fail "vm.kernel_splat"

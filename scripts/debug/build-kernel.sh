@@ -1,20 +1,25 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# build-kernel.sh - build, once, the small debug kernel the modegate VMs boot.
+# build-kernel.sh - build, once, a small kernel the modegate VMs boot.
+#
+#   build-kernel.sh [FLAVOUR]    debug (the default) or kcsan
 #
 # Extracts Debian's linux-source-6.1 into a cache outside the repo, merges
-# kernel/configs/kvm_guest.config + base.config + debug.config (this
-# directory) + selftests/config with the kernel's own scripts/kconfig/merge_config.sh -n (an
-# allnoconfig, as tools/testing/selftests/wireguard/qemu does), fails when
-# an option our fragments ask for did not take effect (merge_config's
-# "Value requested ... not in final .config"), and builds bzImage plus what
-# an external module build needs (make -C $KDIR M=<dir> modules).
+# kernel/configs/kvm_guest.config + base.config + FLAVOUR.config (this
+# directory) + selftests/config with the kernel's own
+# scripts/kconfig/merge_config.sh -n (an allnoconfig, as
+# tools/testing/selftests/wireguard/qemu does), fails when an option our
+# fragments ask for did not take effect (merge_config's "Value requested ...
+# not in final .config"), and builds bzImage plus what an external module
+# build needs (make -C $KDIR M=<dir> modules).  The flavours:
+#   debug  KASAN, lockdep, kmemleak, fault injection, UBSAN, gcov, KUnit
+#   kcsan  the data-race detector (it excludes KASAN, so a kernel of its own)
 #
 # A stamp records the source tarball and the hash of the fragments: a second
 # run with unchanged fragments does nothing but print the result.  When the
 # fragments changed but the resulting .config did not, nothing is rebuilt
-# either.  Output, also written to <cache>/debug-6.1/env for Makefiles
+# either.  Output, also written to <cache>/FLAVOUR-6.1/env for Makefiles
 # ("include") and shells ("."):
 #   KIMAGE=<bzImage>
 #   KDIR=<kernel tree>
@@ -24,13 +29,21 @@
 #   MODEGATE_KSRC     source tarball (default /usr/src/linux-source-6.1.tar.xz)
 #   MODEGATE_JOBS     make -j (default: nproc)
 #   MODEGATE_VERBOSE  1: stream the build log instead of keeping it in a file
-#   MODEGATE_CONFIG_ONLY  1: only write and check <cache>/debug-6.1/new.config
+#   MODEGATE_CONFIG_ONLY  1: only write and check <cache>/FLAVOUR-6.1/new.config
 #                     (the built tree and its stamp are left alone)
 
 set -eu -o pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
-cache=${MODEGATE_CACHE:-$HOME/.cache/modegate}/debug-6.1
+flavour=${1:-debug}
+case $flavour in
+debug | kcsan) ;;
+*)
+	echo "build-kernel: unknown flavour '$flavour' (debug or kcsan)" >&2
+	exit 1
+	;;
+esac
+cache=${MODEGATE_CACHE:-$HOME/.cache/modegate}/$flavour-6.1
 tarball=${MODEGATE_KSRC:-/usr/src/linux-source-6.1.tar.xz}
 jobs=${MODEGATE_JOBS:-$(nproc)}
 tree=$cache/linux
@@ -40,7 +53,7 @@ log=$cache/build.log
 cfglog=$cache/config.log
 new=$cache/new.config
 # The selftests' own config fragment (kselftest convention) goes in too.
-fragments="$here/base.config $here/debug.config $here/../../selftests/config"
+fragments="$here/base.config $here/$flavour.config $here/../../selftests/config"
 
 die() {
 	echo "build-kernel: $*" >&2
@@ -67,7 +80,7 @@ print_result() {
 	cat "$envfile"
 }
 
-bash "$here/../deps.sh"
+bash "$here/../deps.sh" kernel
 [ -r "$tarball" ] || die "kernel source tarball $tarball not found"
 
 mkdir -p "$cache"
@@ -107,7 +120,7 @@ if [ ! -f "$tree/.modegate-extracted" ]; then
 fi
 
 # Configure into new.config, beside the built tree's .config.
-echo "build-kernel: configuring (merge_config.sh -n kvm_guest.config base.config debug.config selftests/config)"
+echo "build-kernel: configuring $flavour (merge_config.sh -n kvm_guest.config base.config $flavour.config selftests/config)"
 # shellcheck disable=SC2086
 (cd "$tree" && KCONFIG_CONFIG=$new scripts/kconfig/merge_config.sh -n \
 	kernel/configs/kvm_guest.config $fragments) >"$cfglog" 2>&1 ||
@@ -130,7 +143,7 @@ cp "$new" "$tree/.config"
 
 # "modules" writes Module.symvers (vmlinux's exports) so that modpost of an
 # external module resolves its symbols instead of warning about each one.
-echo "build-kernel: building bzImage modules_prepare modules with -j$jobs (log: $log)"
+echo "build-kernel: building the $flavour kernel: bzImage modules_prepare modules with -j$jobs (log: $log)"
 if [ "${MODEGATE_VERBOSE:-0}" = 1 ]; then
 	make -C "$tree" -j"$jobs" bzImage modules_prepare modules 2>&1 | tee "$log"
 else
@@ -141,5 +154,5 @@ fi
 secs=$(($(date +%s) - start))
 printf 'KIMAGE=%s\nKDIR=%s\n' "$tree/arch/x86/boot/bzImage" "$tree" >"$envfile"
 printf '%s\nbuilt in %ds on %s\n' "$want" "$secs" "$(date -u +%FT%TZ)" >"$stamp"
-echo "build-kernel: built in $((secs / 60))m$((secs % 60))s ($secs s)"
+echo "build-kernel: $flavour kernel built in $((secs / 60))m$((secs % 60))s ($secs s)"
 print_result

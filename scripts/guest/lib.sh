@@ -40,6 +40,23 @@ store_round_trip() {
 	[ "$got" = hi ]
 }
 
+# stats_count_a_write: one write of "hi" moves the debugfs counters
+# (/sys/kernel/debug/modegate/stats) writes by 1 and bytes_written by 3.
+stat_of() { awk -v n="$1" '$1 == n { print $2 }' /sys/kernel/debug/modegate/stats; }
+stats_count_a_write() {
+	w0=$(stat_of writes) b0=$(stat_of bytes_written)
+	echo hi >/dev/modegate || return 1
+	w1=$(stat_of writes) b1=$(stat_of bytes_written)
+	echo "stats: writes $w0 -> $w1, bytes_written $b0 -> $b1"
+	[ -n "$w0" ] && [ $((w1 - w0)) = 1 ] && [ $((b1 - b0)) = 3 ]
+}
+
+# kcsan_active: KCSAN is enabled and has set up watchpoints.
+kcsan_active() {
+	awk '$1 == "enabled:" { on = $2 } $1 == "setup_watchpoints:" { w = $2 }
+		END { exit !(on == 1 && w > 0) }' /sys/kernel/debug/kcsan
+}
+
 # checks_begin / checks_end: around a job's workload, the leak checks
 # (pre-leaks.sh, then each post-*.sh once the module is unloaded).
 checks_begin() {
@@ -70,4 +87,26 @@ run_suite() {
 	if [ -d /sys/module/modegate ]; then
 		check harness unload_module rmmod modegate
 	fi
+}
+
+# The KUnit suites of modegate_kunit.ko (module/kunit.c); a suite not in
+# debugfs after the load is a failure.
+MG_KUNIT_SUITES="modegate_user_array modegate_limits modegate_ring"
+
+# run_kunit: load modegate_kunit (its suites run at load), one result per
+# case from each suite's KTAP in debugfs, then unload it and modegate.
+run_kunit() {
+	check kunit load_module modprobe modegate_kunit || return 1
+	for s in $MG_KUNIT_SUITES; do
+		f=/sys/kernel/debug/kunit/$s/results
+		if [ ! -r "$f" ]; then
+			result kunit fail "$s.missing_suite"
+			continue
+		fi
+		cat "$f"
+		awk -v suite="$s" -f "$guest/kunit.awk" "$f" >/tmp/kunit.results
+		cat /tmp/kunit.results >"$verdict"
+		grep -q '^result [^ ]* fail' /tmp/kunit.results && rc=1
+	done
+	check kunit unload_module rmmod modegate_kunit modegate
 }
