@@ -109,6 +109,8 @@
 #include <linux/uaccess.h>
 #include <asm/irq_regs.h>
 
+#include <kunit/visibility.h>
+
 #include "trace.h"
 
 /*
@@ -334,7 +336,7 @@ static void modegate_line_program(void *info)
 }
 
 /* The ctx's line on @cpu, created on first use.  Process context. */
-static struct modegate_line *modegate_line_get(struct modegate_ctx *ctx, int cpu)
+VISIBLE_IF_KUNIT struct modegate_line *modegate_line_get(struct modegate_ctx *ctx, int cpu)
 {
 	struct modegate_line *line;
 
@@ -359,13 +361,14 @@ static struct modegate_line *modegate_line_get(struct modegate_ctx *ctx, int cpu
 	}
 	return line;
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_line_get);
 
 /*
  * Queue @req on @line, in expiry order: O(log n) with IRQs off, however
  * many are queued.  Returns true if the timer must be programmed earlier.
  */
-static bool modegate_line_add(struct modegate_line *line,
-			      struct modegate_request *req)
+VISIBLE_IF_KUNIT bool modegate_line_add(struct modegate_line *line,
+				  struct modegate_request *req)
 {
 	unsigned long irqflags;
 	bool earlier;
@@ -377,6 +380,7 @@ static bool modegate_line_add(struct modegate_line *line,
 	raw_spin_unlock_irqrestore(&line->lock, irqflags);
 	return earlier;
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_line_add);
 
 /* Program @line's timer on its CPU: one IPI (none for the local CPU). */
 static int modegate_line_kick(struct modegate_line *line)
@@ -389,8 +393,8 @@ static int modegate_line_kick(struct modegate_line *line)
  * Take QUEUED requests of @line (those matching @user_data, or all) for
  * cancelling, onto @victims.  Returns how many.
  */
-static unsigned int modegate_line_claim(struct modegate_line *line, bool all,
-					u64 user_data, struct list_head *victims)
+VISIBLE_IF_KUNIT unsigned int modegate_line_claim(struct modegate_line *line, bool all,
+						  u64 user_data, struct list_head *victims)
 {
 	struct timerqueue_node *node, *next;
 	struct modegate_request *req;
@@ -411,6 +415,7 @@ static unsigned int modegate_line_claim(struct modegate_line *line, bool all,
 	raw_spin_unlock_irqrestore(&line->lock, irqflags);
 	return n;
 }
+EXPORT_SYMBOL_IF_KUNIT(modegate_line_claim);
 
 static unsigned int modegate_claim_all(struct modegate_ctx *ctx, bool all,
 				       u64 user_data, struct list_head *victims)

@@ -94,7 +94,6 @@ found:
 	kfree(new);
 	return u;
 }
-EXPORT_SYMBOL_IF_KUNIT(modegate_user_get);
 
 /*
  * Under modegate_users_lock: drop a reference.  The unused entry leaves
@@ -114,7 +113,7 @@ static void modegate_user_free(struct modegate_user *u)
 	kfree(u);
 }
 
-void modegate_user_put(struct modegate_user *u)
+static void modegate_user_put(struct modegate_user *u)
 {
 	bool last;
 
@@ -178,7 +177,6 @@ void modegate_user_uncharge_pinned(struct modegate_user *u, struct mm_struct *mm
 		atomic_long_sub(nr, &u->pinned);
 	atomic64_sub(nr, &mm->pinned_vm);
 }
-EXPORT_SYMBOL_IF_KUNIT(modegate_user_put);
 
 /* BUFFERED bytes: at most MODEGATE_ASYNC_MAX_BUFFERED per user. */
 int modegate_user_charge_buffered(struct modegate_user *u, size_t bytes)
@@ -317,11 +315,11 @@ EXPORT_SYMBOL_IF_KUNIT(modegate_request_free);
 
 /**
  * modegate_ctx_alloc() - the state of a new open file
- * @file: the file being opened.
+ * @cred: the credentials that open it (file->f_cred): its budget's user.
  *
  * Return: the ctx with one reference (the file's), or NULL.
  */
-struct modegate_ctx *modegate_ctx_alloc(struct file *file)
+struct modegate_ctx *modegate_ctx_alloc(const struct cred *cred)
 {
 	struct modegate_ctx *ctx;
 
@@ -331,7 +329,7 @@ struct modegate_ctx *modegate_ctx_alloc(struct file *file)
 	ctx->lines = kcalloc(nr_cpu_ids, sizeof(*ctx->lines), GFP_KERNEL_ACCOUNT);
 	if (!ctx->lines)
 		goto err_free_ctx;
-	ctx->user = modegate_user_of(file->f_cred);
+	ctx->user = modegate_user_of(cred);
 	if (!ctx->user)
 		goto err_free_lines;
 	get_random_bytes(&ctx->page_id_key, sizeof(ctx->page_id_key));

@@ -26,6 +26,7 @@
 #include <linux/kthread.h>
 #include <linux/module.h>
 #include <linux/sched/mm.h>
+#include <linux/timerqueue.h>
 
 /* The mm of the task that loaded the module (suite_init runs in it). */
 static struct mm_struct *modegate_test_mm;
@@ -117,14 +118,10 @@ static int modegate_test_init(struct kunit *test)
 	t = kunit_kzalloc(test, sizeof(*t), GFP_KERNEL);
 	if (!t)
 		return -ENOMEM;
-	t->ctx = modegate_ctx_alloc(NULL);
+	t->ctx = modegate_ctx_alloc(current_cred());
 	if (!t->ctx)
 		return -ENOMEM;
-	t->user = modegate_user_get();
-	if (!t->user) {
-		modegate_ctx_put(t->ctx);
-		return -ENOMEM;
-	}
+	t->user = t->ctx->user;	/* the opener's budget */
 	t->max_inflight = READ_ONCE(modegate_max_inflight);
 	t->max_inflight_user = READ_ONCE(modegate_max_inflight_user);
 	t->max_inflight_global = READ_ONCE(modegate_max_inflight_global);
@@ -146,7 +143,6 @@ static void modegate_test_exit(struct kunit *test)
 		modegate_test_unreserve(test, t->held[t->nr_held - 1]);
 	modegate_ring_release(t->ctx);
 	KUNIT_EXPECT_EQ(test, t->ctx->nr_alive, 0U);
-	modegate_user_put(t->user);
 	modegate_ctx_put(t->ctx);
 	WRITE_ONCE(modegate_max_inflight, t->max_inflight);
 	WRITE_ONCE(modegate_max_inflight_user, t->max_inflight_user);
@@ -229,7 +225,7 @@ static struct kunit_suite modegate_user_array_suite = {
 static void modegate_test_file_limit(struct kunit *test)
 {
 	struct modegate_test *t = test->priv;
-	struct modegate_ctx *other = modegate_ctx_alloc(NULL);
+	struct modegate_ctx *other = modegate_ctx_alloc(current_cred());
 
 	KUNIT_ASSERT_NOT_NULL(test, other);
 	WRITE_ONCE(modegate_max_inflight, 2);
@@ -260,7 +256,7 @@ static void modegate_test_file_limit(struct kunit *test)
 static void modegate_test_user_limit(struct kunit *test)
 {
 	struct modegate_test *t = test->priv;
-	struct modegate_ctx *other = modegate_ctx_alloc(NULL);
+	struct modegate_ctx *other = modegate_ctx_alloc(current_cred());
 
 	KUNIT_ASSERT_NOT_NULL(test, other);
 	WRITE_ONCE(modegate_max_inflight_user, 2);
@@ -316,7 +312,7 @@ static void modegate_test_buffered(struct kunit *test)
 static struct modegate_request *modegate_test_req(struct kunit *test)
 {
 	struct modegate_test *t = test->priv;
-	struct modegate_request *req = modegate_request_alloc(t->ctx, t->user);
+	struct modegate_request *req = modegate_request_alloc(t->ctx);
 
 	KUNIT_EXPECT_FALSE(test, IS_ERR_OR_NULL(req));
 	return IS_ERR_OR_NULL(req) ? NULL : req;
@@ -335,7 +331,7 @@ static void modegate_test_request_lifetime(struct kunit *test)
 	KUNIT_EXPECT_PTR_EQ(test, req->ctx, t->ctx);
 	KUNIT_EXPECT_EQ(test, kref_read(&t->ctx->ref), 2U);
 	/* Over the limit: -EAGAIN, and nothing reserved or referenced. */
-	over = modegate_request_alloc(t->ctx, t->user);
+	over = modegate_request_alloc(t->ctx);
 	KUNIT_EXPECT_PTR_EQ(test, over, ERR_PTR(-EAGAIN));
 	KUNIT_EXPECT_EQ(test, t->ctx->nr_alive, 1U);
 	KUNIT_EXPECT_EQ(test, kref_read(&t->ctx->ref), 2U);
@@ -583,7 +579,114 @@ static struct kunit_suite modegate_ring_suite = {
 	.test_cases = modegate_ring_cases,
 };
 
-kunit_test_suites(&modegate_user_array_suite, &modegate_limits_suite, &modegate_ring_suite);
+/* ---- the interrupt line: queued requests in a timerqueue, by expiry ---- */
+
+/* A request due at @at (far in the future: the line's timer is never armed). */
+static struct modegate_request *modegate_test_queue(struct kunit *test,
+						     struct modegate_line *line,
+						     s64 at, u64 user_data)
+{
+	struct modegate_request *req = modegate_test_req(test);
+
+	if (!req)
+		return NULL;
+	timerqueue_init(&req->tq);
+	req->tq.expires = KTIME_MAX / 2 + at;
+	req->comp.user_data = user_data;
+	/* Earlier than the expiry the timer is armed for (none). */
+	KUNIT_EXPECT_TRUE(test, modegate_line_add(line, req));
+	KUNIT_EXPECT_EQ(test, atomic_read(&req->state), MODEGATE_REQ_QUEUED);
+	return req;
+}
+
+/* Free what a claim took, checking it came in @order of user_data. */
+static void modegate_test_claimed(struct kunit *test, struct list_head *victims,
+				  const u64 *order, unsigned int nr)
+{
+	struct modegate_request *req, *tmp;
+	unsigned int i = 0;
+
+	list_for_each_entry_safe(req, tmp, victims, node) {
+		if (i < nr)
+			KUNIT_EXPECT_EQ(test, req->comp.user_data, order[i]);
+		KUNIT_EXPECT_EQ(test, atomic_read(&req->state), MODEGATE_REQ_CANCELLED);
+		list_del(&req->node);
+		modegate_request_free(req);
+		i++;
+	}
+	KUNIT_EXPECT_EQ(test, i, nr);
+}
+
+/*
+ * Requests queued out of order come off the line in expiry order, equal
+ * expiries in the order they were queued; a cancel by user_data takes
+ * only those.
+ */
+static void modegate_test_line_order(struct kunit *test)
+{
+	static const s64 at[] = { 30, 10, 20, 10, 5 };
+	static const u64 first[] = { 1 }, rest[] = { 4, 3, 2, 0 };
+	struct modegate_test *t = test->priv;
+	struct modegate_line *line;
+	LIST_HEAD(victims);
+	unsigned int i;
+
+	line = modegate_line_get(t->ctx, 0);
+	KUNIT_ASSERT_NOT_NULL(test, line);
+	KUNIT_EXPECT_PTR_EQ(test, modegate_line_get(t->ctx, 0), line);
+	for (i = 0; i < ARRAY_SIZE(at); i++)
+		if (!modegate_test_queue(test, line, at[i], i))
+			break;
+	KUNIT_EXPECT_EQ(test, modegate_line_claim(line, false, 1, &victims), 1U);
+	modegate_test_claimed(test, &victims, first, ARRAY_SIZE(first));
+	KUNIT_EXPECT_EQ(test, modegate_line_claim(line, false, 99, &victims), 0U);
+	KUNIT_EXPECT_EQ(test, modegate_line_claim(line, true, 0, &victims), 4U);
+	modegate_test_claimed(test, &victims, rest, ARRAY_SIZE(rest));
+	KUNIT_EXPECT_EQ(test, modegate_line_claim(line, true, 0, &victims), 0U);
+	KUNIT_EXPECT_EQ(test, t->ctx->nr_alive, 0U);
+}
+
+/* Many requests with one expiry: all queued, all claimed, in queue order. */
+static void modegate_test_line_same_expiry(struct kunit *test)
+{
+	struct modegate_test *t = test->priv;
+	struct modegate_request *req, *tmp;
+	struct modegate_line *line;
+	LIST_HEAD(victims);
+	unsigned int i, n = 0;
+
+	line = modegate_line_get(t->ctx, 0);
+	KUNIT_ASSERT_NOT_NULL(test, line);
+	for (i = 0; i < MODEGATE_ASYNC_MAX_BATCH; i++)
+		if (!modegate_test_queue(test, line, 7, i))
+			break;
+	KUNIT_EXPECT_EQ(test, modegate_line_claim(line, true, 0, &victims), i);
+	list_for_each_entry_safe(req, tmp, &victims, node) {
+		KUNIT_EXPECT_EQ(test, req->comp.user_data, (u64)n);
+		list_del(&req->node);
+		modegate_request_free(req);
+		n++;
+	}
+	KUNIT_EXPECT_EQ(test, n, (unsigned int)MODEGATE_ASYNC_MAX_BATCH);
+}
+
+static struct kunit_case modegate_line_cases[] = {
+	KUNIT_CASE(modegate_test_line_order),
+	KUNIT_CASE(modegate_test_line_same_expiry),
+	{}
+};
+
+static struct kunit_suite modegate_line_suite = {
+	.name = "modegate_line",
+	.suite_init = modegate_test_suite_init,
+	.suite_exit = modegate_test_suite_exit,
+	.init = modegate_test_init,
+	.exit = modegate_test_exit,
+	.test_cases = modegate_line_cases,
+};
+
+kunit_test_suites(&modegate_user_array_suite, &modegate_limits_suite, &modegate_ring_suite,
+		  &modegate_line_suite);
 
 MODULE_DESCRIPTION("KUnit suites of modegate's internals");
 MODULE_LICENSE("GPL");

@@ -59,7 +59,7 @@ MODULE_PARM_DESC(allow_wrong_process_demo,
 
 static int modegate_open(struct inode *inode, struct file *file)
 {
-	struct modegate_ctx *ctx = modegate_ctx_alloc(file);
+	struct modegate_ctx *ctx = modegate_ctx_alloc(file->f_cred);
 
 	if (!ctx)
 		return -ENOMEM;

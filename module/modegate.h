@@ -359,9 +359,8 @@ static inline kuid_t modegate_budget_uid(const struct cred *cred)
 /* ctx.c: the objects' lifetimes and the limits on them. */
 int modegate_ctx_init(void);
 void modegate_ctx_exit(void);
-struct modegate_ctx *modegate_ctx_alloc(struct file *file);
+struct modegate_ctx *modegate_ctx_alloc(const struct cred *cred);
 void modegate_ctx_put(struct modegate_ctx *ctx);
-void modegate_user_put(struct modegate_user *user);
 int modegate_user_charge_buffered(struct modegate_user *user, size_t bytes);
 void modegate_user_uncharge_buffered(struct modegate_user *user, size_t bytes);
 int modegate_user_charge_pinned(struct modegate_user *user, struct mm_struct *mm,
@@ -426,6 +425,10 @@ bool modegate_ring_wait_done(struct modegate_ctx *ctx, u32 min);
 unsigned int modegate_ring_take(struct modegate_ctx *ctx, unsigned int nr,
 				struct list_head *batch);
 void modegate_ring_untake(struct modegate_ctx *ctx, struct list_head *batch);
+struct modegate_line *modegate_line_get(struct modegate_ctx *ctx, int cpu);
+bool modegate_line_add(struct modegate_line *line, struct modegate_request *req);
+unsigned int modegate_line_claim(struct modegate_line *line, bool all,
+				 u64 user_data, struct list_head *victims);
 #endif
 
 #endif /* _MODEGATE_H */

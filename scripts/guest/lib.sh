@@ -91,7 +91,7 @@ run_suite() {
 
 # The KUnit suites of modegate_kunit.ko (module/kunit.c); a suite not in
 # debugfs after the load is a failure.
-MG_KUNIT_SUITES="modegate_user_array modegate_limits modegate_ring"
+MG_KUNIT_SUITES="modegate_user_array modegate_limits modegate_ring modegate_line"
 
 # run_kunit: load modegate_kunit (its suites run at load), one result per
 # case from each suite's KTAP in debugfs, then unload it and modegate.
