@@ -592,6 +592,15 @@ static void mg_thread_check(struct mg_threads *st, const struct modegate_async_c
 		ok = (c->ctx_flags & MODEGATE_CTX_CANCELLED) && mg_all(b, 0, SLOT);
 	else if (c->strategy == MODEGATE_STRAT_NAIVE)
 		ok = c->result == -EXDEV && mg_all(b, 0, SLOT);
+	else if (c->result == -EAGAIN)
+		/*
+		 * The other threads' BUFFERED submits take the mmap lock for
+		 * writing (mmu notifier registration): a delivery that could
+		 * not have it within its poll gives up untouched, as the uapi
+		 * says (slow kernels, KASAN under TCG).
+		 */
+		ok = (c->strategy == MODEGATE_STRAT_ADOPT_MM ||
+		      c->strategy == MODEGATE_STRAT_REMOTE) && mg_all(b, 0, SLOT);
 	else
 		ok = c->result == SLOT && mg_match(b, c->user_data, SLOT);
 	if (!ok)

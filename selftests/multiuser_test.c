@@ -521,7 +521,7 @@ static int mu_buffered_as(uid_t uid, int n, int *queued)
  * the user's whole BUFFERED budget through a file of its own, and its uid
  * 2, through another, is refused -- it is not a new user.
  */
-TEST_F(mu, subordinate_uids_share_their_creators_budget)
+TEST_F_TIMEOUT(mu, subordinate_uids_share_their_creators_budget, 300)
 {
 	struct mu_shared *sh = self->sh;
 	int to_child[2], to_parent[2];
@@ -541,20 +541,29 @@ TEST_F(mu, subordinate_uids_share_their_creators_budget)
 			_exit(2);
 		if (write(to_parent[1], "u", 1) != 1 || read(to_child[0], &c, 1) != 1)
 			_exit(3);
+		/* From here the pipes also say "holding" (to_parent) and "let go" (to_child's EOF). */
 		a = fork();
 		if (!a) {
-			int q = 0, e = mu_buffered_as(1, BUFFERED_MIB, &q);
+			int q, e;
+
+			close(to_child[1]);
+			q = 0;
+			e = mu_buffered_as(1, BUFFERED_MIB, &q);
 
 			sh->completions = q;
 			sh->leaked_bits = e;
-			sh->ready = 1;
-			while (!sh->stop)
+			/* Hold the budget until the namespace's root closes the pipe. */
+			if (write(to_parent[1], "a", 1) != 1)
+				_exit(7);
+			close(to_parent[1]);
+			c = 0;
+			while (read(to_child[0], &c, 1) > 0)
 				;
 			_exit(e ? 4 : 0);
 		}
-		while (!sh->ready)
-			if (waitpid(a, &st, WNOHANG) == a)
-				_exit(5);
+		close(to_child[0]);
+		if (read(to_parent[0], &c, 1) != 1)
+			_exit(5);
 		b = fork();
 		if (!b) {
 			int q = 0;
@@ -563,7 +572,7 @@ TEST_F(mu, subordinate_uids_share_their_creators_budget)
 			_exit(0);
 		}
 		waitpid(b, &st, 0);
-		sh->stop = 1;
+		close(to_child[1]);
 		waitpid(a, &st, 0);
 		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 6);
 	}
@@ -575,6 +584,11 @@ TEST_F(mu, subordinate_uids_share_their_creators_budget)
 	ASSERT_EQ((ssize_t)strlen(map), write(fd, map, strlen(map)));
 	close(fd);
 	ASSERT_EQ(1, write(to_child[1], "m", 1));
+	/* Only the namespace's processes hold the pipes now. */
+	close(to_child[0]);
+	close(to_child[1]);
+	close(to_parent[0]);
+	close(to_parent[1]);
 	i = mg_wait_child(pid);
 	TH_LOG("uid 1 queued %d MiB (%d); uid 2 then got %d", sh->completions,
 	       sh->leaked_bits, sh->errors);
@@ -589,21 +603,25 @@ TEST_F(mu, subordinate_uids_share_their_creators_budget)
  * one more process of the same user, submitting on a file of its own, is
  * refused with -EAGAIN, until one of the others has gone.
  */
-TEST_F(mu, delivery_threads_per_user_are_bounded)
+TEST_F_TIMEOUT(mu, delivery_threads_per_user_are_bounded, 300)
 {
-	struct mu_shared *sh = self->sh;
 	pid_t kids[WORKERS_PER_USER + 1];
-	int i, ret;
+	int i, ret, ready[2], hold[2];
+	char c;
 
 	ASSERT_EQ(0, mu_open_node(&self->mode));
+	ASSERT_EQ(0, pipe(ready));
+	ASSERT_EQ(0, pipe(hold));
 	for (i = 0; i <= WORKERS_PER_USER; i++) {
 		kids[i] = mg_fork();
 		if (!kids[i]) {
-			struct modegate_async_completion c;
+			struct modegate_async_completion comp;
 			struct modegate_async_req r;
 			char buf[16];
 			int fd, n;
 
+			close(ready[0]);
+			close(hold[1]);
 			if (mg_become(UID_B))
 				_exit(100);
 			fd = open(MG_DEV, O_RDWR);
@@ -612,19 +630,23 @@ TEST_F(mu, delivery_threads_per_user_are_bounded)
 			r = mg_req(MODEGATE_STRAT_ADOPT_MM, buf, sizeof(buf), 0, 0,
 				   MODEGATE_CPU_ANY, 1);
 			n = mg_submit(fd, &r, 1);
-			if (n == 1 && mg_collect(fd, &c, 1) != 1)
+			if (n == 1 && mg_collect(fd, &comp, 1) != 1)
 				_exit(102);
-			__atomic_add_fetch(&sh->completions, 1, __ATOMIC_SEQ_CST);
-			while (!sh->stop)
+			if (write(ready[1], "r", 1) != 1)
+				_exit(103);
+			/* Keep the process, and its thread, until the test lets go. */
+			while (read(hold[0], &c, 1) > 0)
 				;
 			_exit(n == 1 ? 0 : -n);
 		}
 		ASSERT_LT(0, kids[i]);
 		/* One at a time: the last one submits once every other has a thread. */
-		while (sh->completions <= i)
-			;
+		ASSERT_EQ(1, read(ready[0], &c, 1));
 	}
-	sh->stop = 1;
+	close(hold[1]);
+	close(hold[0]);
+	close(ready[0]);
+	close(ready[1]);
 	for (i = 0; i <= WORKERS_PER_USER; i++) {
 		ret = mg_wait_child(kids[i]);
 		if (i < WORKERS_PER_USER) {
