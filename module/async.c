@@ -98,7 +98,6 @@
 #include <linux/overflow.h>
 #include <linux/pid_namespace.h>
 #include <linux/sched.h>
-#include <linux/sched/coredump.h>
 #include <linux/sched/isolation.h>
 #include <linux/sched/task.h>
 #include <linux/sizes.h>
@@ -170,7 +169,7 @@ static bool modegate_irq_may_name(const struct modegate_request *req,
 	if (req->see_all)
 		return true;
 	/* Not a task its own user cannot ptrace (setuid, PR_SET_DUMPABLE 0). */
-	if (tsk->mm && get_dumpable(tsk->mm) != SUID_DUMP_USER)
+	if (!modegate_task_dumpable(tsk))
 		return false;
 	rcu_read_lock();
 	tcred = __task_cred(tsk);

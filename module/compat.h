@@ -94,6 +94,22 @@ static inline long modegate_pin_user_pages_remote(struct mm_struct *mm,
 #define modegate_kthread_run_worker(fmt, ...)	kthread_create_worker(0, fmt, __VA_ARGS__)
 #endif
 
+/*
+ * May @tsk's own user ptrace it -- is its address space dumpable by its
+ * owner?  get_dumpable() and SUID_DUMP_USER until 7.x; later kernels keep
+ * the state in a per-task structure no module can read, and then only the
+ * credentials decide.
+ */
+#include <linux/sched/coredump.h>
+static inline bool modegate_task_dumpable(struct task_struct *tsk)
+{
+#ifdef SUID_DUMP_USER
+	return !tsk->mm || get_dumpable(tsk->mm) == SUID_DUMP_USER;
+#else
+	return true;
+#endif
+}
+
 /* hrtimer_setup() replaced hrtimer_init() and ->function in 6.13. */
 static inline void
 modegate_hrtimer_setup(struct hrtimer *timer,
