@@ -367,7 +367,7 @@ EXPORT_SYMBOL_IF_KUNIT(modegate_line_get);
  * many are queued.  Returns true if the timer must be programmed earlier.
  */
 VISIBLE_IF_KUNIT bool modegate_line_add(struct modegate_line *line,
-				  struct modegate_request *req)
+					struct modegate_request *req)
 {
 	unsigned long irqflags;
 	bool earlier;

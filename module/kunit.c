@@ -583,8 +583,8 @@ static struct kunit_suite modegate_ring_suite = {
 
 /* A request due at @at (far in the future: the line's timer is never armed). */
 static struct modegate_request *modegate_test_queue(struct kunit *test,
-						     struct modegate_line *line,
-						     s64 at, u64 user_data)
+						    struct modegate_line *line,
+						    s64 at, u64 user_data)
 {
 	struct modegate_request *req = modegate_test_req(test);
 
