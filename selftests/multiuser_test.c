@@ -581,7 +581,15 @@ TEST_F_TIMEOUT(mu, subordinate_uids_share_their_creators_budget, 300)
 		waitpid(a, &st, 0);
 		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 6);
 	}
-	ASSERT_EQ(1, read(to_parent[0], &c, 1));
+	close(to_parent[1]);
+	close(to_child[0]);
+	if (read(to_parent[0], &c, 1) != 1) {
+		/* The child could not make the namespace: which kernel is this? */
+		i = mg_wait_child(pid);
+		if (i == 2)
+			SKIP(return, "no user namespaces here (CONFIG_USER_NS)");
+		ASSERT_EQ(0, i);
+	}
 	snprintf(path, sizeof(path), "/proc/%d/uid_map", pid);
 	snprintf(map, sizeof(map), "0 %d 100\n", 300000);
 	fd = open(path, O_WRONLY);
@@ -590,10 +598,8 @@ TEST_F_TIMEOUT(mu, subordinate_uids_share_their_creators_budget, 300)
 	close(fd);
 	ASSERT_EQ(1, write(to_child[1], "m", 1));
 	/* Only the namespace's processes hold the pipes now. */
-	close(to_child[0]);
 	close(to_child[1]);
 	close(to_parent[0]);
-	close(to_parent[1]);
 	i = mg_wait_child(pid);
 	TH_LOG("uid 1 queued %d MiB (%d); uid 2 then got %d", sh->completions,
 	       sh->leaked_bits, sh->errors);
