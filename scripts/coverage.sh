@@ -10,9 +10,11 @@
 # build/ko-debug), where Debian's lcov reads them with the gcov of the
 # compiler that built the debug kernel.  Writes HTML-DIR/index.html
 # (genhtml) and HTML-DIR/module.info, prints the per-file table and the
-# totals, and writes to RESULTS the goals as "ok|fail coverage.NAME" lines:
-# at least COVERAGE_LINES (95) % of the lines and COVERAGE_BRANCHES (85) %
-# of the branches of module/*.c, the KUnit suite (module/kunit.c) left out.
+# totals, and the goals with their verdict (meets or short): at least
+# COVERAGE_LINES (95) % of the lines and COVERAGE_BRANCHES (85) % of the
+# branches of module/*.c, the KUnit suite (module/kunit.c) left out.  A goal
+# that is short fails the run only with COVERAGE_STRICT=1; a figure that
+# could not be measured always does.
 set -eu -o pipefail
 vmout=$1 kodir=$2 html=$3 results=$4
 want_lines=${COVERAGE_LINES:-95}
@@ -55,11 +57,19 @@ lines=$(pct lines) branches=$(pct branches)
 echo "$summary" | grep -E '^ *(lines|functions|branches)'
 echo "coverage of module/: ${lines:-?}% lines, ${branches:-?}% branches ($html/index.html)" |
 	tee "$html/total.txt"
+# The goals are reported, as make bench reports its goals: a figure, not a
+# test.  COVERAGE_STRICT=1 makes a goal that is short a failed result.
 goal() { # goal NAME PERCENT WANT
-	if [ -n "$2" ] && awk -v p="$2" -v w="$3" 'BEGIN { exit !(p >= w) }'; then
-		echo "ok coverage.$1_${2}%_of_${3}%" >>"$results"
-	else
-		echo "fail coverage.$1_${2:-none}%_below_${3}%" >>"$results"
+	local verdict=short
+
+	if [ -z "$2" ]; then
+		echo "fail coverage.$1_not_measured" >>"$results"
+		return
+	fi
+	awk -v p="$2" -v w="$3" 'BEGIN { exit !(p >= w) }' && verdict=meets
+	echo "coverage goal: $1 $2% (goal >= $3%): $verdict" | tee -a "$html/total.txt"
+	if [ "$verdict" = short ] && [ "${COVERAGE_STRICT:-0}" = 1 ]; then
+		echo "fail coverage.$1_${2}%_below_${3}%" >>"$results"
 	fi
 }
 goal lines "$lines" "$want_lines"
