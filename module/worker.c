@@ -175,12 +175,14 @@ struct modegate_worker *modegate_worker_get(void)
 
 	mutex_lock(&modegate_workers_lock);
 	found = modegate_worker_find(tgid);	/* another thread of ours won */
-	if (!found)
+	/* Other processes of the user may have made theirs meanwhile. */
+	room = found || modegate_worker_room(uid);
+	if (room && !found)
 		hash_add(modegate_workers, &w->node, (unsigned long)tgid);
 	mutex_unlock(&modegate_workers_lock);
-	if (found) {
+	if (!room || found) {
 		modegate_worker_destroy(w);
-		return found;
+		return found ?: ERR_PTR(-EAGAIN);
 	}
 	return w;
 
