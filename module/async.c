@@ -113,28 +113,16 @@
 #include "trace.h"
 
 /*
- * Requests the interrupts of one CPU complete at most per
- * MODEGATE_LINE_REARM_NS, the lines of all files together.  When more are
- * due, a line is re-armed MODEGATE_LINE_REARM_NS ahead, so that one hard
- * irq does a bounded amount of work, whoever queued how much, and the CPU
- * runs something else in between.
+ * Requests one interrupt of a line completes at most.  When more are due,
+ * the line is re-armed MODEGATE_LINE_REARM_NS ahead, so that one hard irq
+ * does a bounded amount of work and the CPU runs something else in
+ * between.  (A budget shared by all the lines of a CPU would make every
+ * line left without one re-arm and fire for nothing, over and over.)
  */
 #define MODEGATE_LINE_MAX_PER_IRQ	64
 #define MODEGATE_LINE_REARM_NS		(20 * NSEC_PER_USEC)
 /* Bytes the delivery thread copies before it posts and yields the CPU. */
 #define MODEGATE_RUN_BYTES		SZ_1M
-
-/**
- * struct modegate_irq_budget - what one CPU's interrupts fired lately
- * @window: when the current window of MODEGATE_LINE_REARM_NS began.
- * @fired: requests fired in it, by the lines of every file.
- */
-struct modegate_irq_budget {
-	ktime_t window;
-	unsigned int fired;
-};
-
-static DEFINE_PER_CPU(struct modegate_irq_budget, modegate_irq_budget);
 
 /**
  * struct modegate_line - one file's simulated interrupt line on one CPU
@@ -262,30 +250,21 @@ static struct modegate_request *modegate_tq_req(struct timerqueue_node *node)
 static enum hrtimer_restart modegate_line_irq(struct hrtimer *timer)
 {
 	struct modegate_line *line = container_of(timer, struct modegate_line, timer);
-	struct modegate_irq_budget *budget = this_cpu_ptr(&modegate_irq_budget);
 	enum hrtimer_restart restart = HRTIMER_RESTART;
 	struct modegate_request *req, *tmp;
 	ktime_t now = ktime_get(), next;
-	unsigned int n = 0, room;
+	unsigned int n = 0;
 	LIST_HEAD(fired);
 	u32 flags;
 
-	/* One budget for every file's line on this CPU (IRQs are off). */
-	if (ktime_sub(now, budget->window) >= MODEGATE_LINE_REARM_NS) {
-		budget->window = now;
-		budget->fired = 0;
-	}
-	room = MODEGATE_LINE_MAX_PER_IRQ - budget->fired;
-
 	raw_spin_lock(&line->lock);
 	while ((req = modegate_tq_req(timerqueue_getnext(&line->pending))) &&
-	       req->tq.expires <= now && n < room) {
+	       req->tq.expires <= now && n < MODEGATE_LINE_MAX_PER_IRQ) {
 		timerqueue_del(&line->pending, &req->tq);
 		list_add_tail(&req->node, &fired);
 		atomic_set(&req->state, MODEGATE_REQ_FIRED);
 		n++;
 	}
-	budget->fired += n;
 	if (!req)
 		next = KTIME_MAX;
 	else if (req->tq.expires <= now)
@@ -489,6 +468,18 @@ static void modegate_async_work(struct kthread_work *work)
 	unsigned int nr, total = 0;
 	size_t bytes = 0;
 	LIST_HEAD(done);
+	bool stalled;
+
+	/*
+	 * A process that stalls its own mmap lock costs its deliveries one
+	 * poll of it (store.c) per second, however many runs and passes it
+	 * makes, and a file being released none: its pass ends at once.
+	 */
+	if (READ_ONCE(ctx->closing) || time_before(jiffies, ctx->stall_until))
+		ctx->fault = MODEGATE_FAULT_TRYLOCK;
+	else
+		ctx->fault = MODEGATE_FAULT_NOWAIT;
+	stalled = ctx->fault == MODEGATE_FAULT_TRYLOCK;
 
 	list = llist_reverse_order(llist_del_all(&ctx->deliver));
 	while (list) {
@@ -518,6 +509,8 @@ static void modegate_async_work(struct kthread_work *work)
 		modegate_count_done(total, false);
 		modegate_ring_post(ctx, &done, total);
 	}
+	if (!stalled && ctx->fault == MODEGATE_FAULT_TRYLOCK)
+		ctx->stall_until = jiffies + HZ;
 }
 
 /*

@@ -163,7 +163,7 @@ static void modegate_unpin(u64 uaddr, struct page **pages, unsigned long nr,
 static void modegate_adopt_deliver(struct modegate_request *first, unsigned int nr)
 {
 	struct mm_struct *mm = first->mm;
-	enum modegate_fault how = MODEGATE_FAULT_NOWAIT;
+	enum modegate_fault *how = &first->ctx->fault;
 	struct modegate_request *req = first;
 	struct iov_iter iter;
 	unsigned int i;
@@ -176,8 +176,8 @@ static void modegate_adopt_deliver(struct modegate_request *first, unsigned int 
 	kthread_use_mm(mm);
 	for (i = 0; i < nr; i++, req = modegate_next(req)) {
 		iov_iter_ubuf(&iter, ITER_DEST, u64_to_user_ptr(req->buf), req->len);
-		/* A stalled mmap lock costs the run one poll, not one per request. */
-		req->comp.result = modegate_store_read(req->offset, &iter, &how);
+		/* A stalled mmap lock costs the pass one poll, not one per request. */
+		req->comp.result = modegate_store_read(req->offset, &iter, how);
 		if (req->comp.result > 0)
 			modegate_delivered(req, MODEGATE_DELIVER_WORKER);
 	}
@@ -338,10 +338,10 @@ static void modegate_pin_release(struct modegate_request *req)
 /*
  * Pin the captured mm's pages a chunk at a time, without waiting on user
  * space, and copy into them.  Bytes delivered (up to a hole, or the end of
- * the store's data), or -errno if none.  *@stalled: the mmap lock could
- * not be had for this run of requests; set here, and then tried only once.
+ * the store's data), or -errno if none.  *@how: MODEGATE_FAULT_TRYLOCK once
+ * the mmap lock could not be had in this pass, which then only tries it.
  */
-static s64 modegate_remote_one(struct modegate_request *req, bool *stalled)
+static s64 modegate_remote_one(struct modegate_request *req, enum modegate_fault *how)
 {
 	struct page *pages[MODEGATE_PAGES_PER_COPY];
 	u64 addr = req->buf;
@@ -354,9 +354,9 @@ static s64 modegate_remote_one(struct modegate_request *req, bool *stalled)
 			     MODEGATE_PAGES_PER_COPY * PAGE_SIZE - offset_in_page(addr));
 		got = modegate_store_pin_nowait(req->mm, addr & PAGE_MASK,
 						modegate_span_pages(addr, want), pages,
-						!*stalled);
+						*how == MODEGATE_FAULT_NOWAIT, true);
 		if (got == -EBUSY) {
-			*stalled = true;
+			*how = MODEGATE_FAULT_TRYLOCK;
 			got = -EAGAIN;
 		}
 		if (got < 0)
@@ -375,18 +375,19 @@ static s64 modegate_remote_one(struct modegate_request *req, bool *stalled)
 }
 
 /*
- * A run whose mmap lock stays taken (a stall) waits for it once: its
- * requests after the first that gave up only try it.
+ * A pass whose mmap lock stays taken (a stall) waits for it once: its
+ * requests after the first that gave up only try it (async.c keeps that
+ * for a second).
  */
 static void modegate_remote_deliver(struct modegate_request *first, unsigned int nr)
 {
 	struct modegate_request *req = first;
 	bool alive = mmget_not_zero(first->mm);
-	bool stalled = false;
 	unsigned int i;
 
 	for (i = 0; i < nr; i++, req = modegate_next(req)) {
-		req->comp.result = alive ? modegate_remote_one(req, &stalled) : -ESRCH;
+		req->comp.result = alive ? modegate_remote_one(req, &first->ctx->fault) :
+					   -ESRCH;
 		if (req->comp.result > 0)
 			modegate_delivered(req, MODEGATE_DELIVER_KMAP);
 	}

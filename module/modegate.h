@@ -80,7 +80,7 @@ enum modegate_fault {
 ssize_t modegate_store_read(loff_t pos, struct iov_iter *to, enum modegate_fault *how);
 long modegate_store_pin_nowait(struct mm_struct *mm, unsigned long start,
 			       unsigned long nr, struct page **pages,
-			       bool wait_lock);
+			       bool wait_lock, bool dirty);
 ssize_t modegate_store_write(loff_t *pos, bool append, struct iov_iter *from);
 
 /* stats.c: per-CPU counters, in debugfs and MODEGATE_IOC_STATS. */
@@ -176,6 +176,10 @@ struct pid_namespace;
  * @worker: the delivery thread of the process that first submitted on
  *	the file (worker.c); NULL until then.
  * @worker_lock: serialises setting @worker.
+ * @fault: how this delivery pass may fault user pages in (store.c); a
+ *	stalled mmap lock makes the rest of the pass only try it.
+ * @stall_until: jiffies until which passes only try the mmap lock, after
+ *	one found it stalled (@fault and @stall_until: the thread's alone).
  * @lines: per CPU, the simulated interrupt line (allocated on first use).
  * @ref: one for the file, one per request (release flushes @work, which
  *	holds none).
@@ -199,6 +203,8 @@ struct modegate_ctx {
 	struct kthread_work work;
 	struct modegate_worker *worker;
 	struct mutex worker_lock;	/* see above */
+	enum modegate_fault fault;
+	unsigned long stall_until;
 	struct modegate_line **lines;
 	struct kref ref;
 };
@@ -341,19 +347,21 @@ void modegate_bystander_release(struct modegate_ctx *ctx);
 int modegate_ioc_bystander(struct file *file, void *arg);
 
 /*
- * The user whose budgets a caller with @cred is charged: its real uid, or
- * for a caller in a user namespace, the user who created the outermost
- * one -- its subordinate uids are that user's, not new users.
+ * The user whose budgets a caller with @cred is charged: for a caller in
+ * user namespaces an unprivileged user created, that user (the outermost
+ * such owner) -- its subordinate uids are its own, not new users; else
+ * (the initial namespace, or namespaces root made for containers, whose
+ * uids root gave out as distinct users) the caller's real uid.
  */
 static inline kuid_t modegate_budget_uid(const struct cred *cred)
 {
-	const struct user_namespace *ns = cred->user_ns;
+	const struct user_namespace *ns;
+	kuid_t uid = cred->uid;
 
-	if (ns == &init_user_ns)
-		return cred->uid;
-	while (ns->parent != &init_user_ns)
-		ns = ns->parent;
-	return ns->owner;
+	for (ns = cred->user_ns; ns != &init_user_ns; ns = ns->parent)
+		if (!uid_eq(ns->owner, GLOBAL_ROOT_UID))
+			uid = ns->owner;
+	return uid;
 }
 
 /* ctx.c: the objects' lifetimes and the limits on them. */

@@ -187,6 +187,10 @@ static bool modegate_store_may_fault(struct vm_area_struct *vma)
  * @pages: out: the pinned pages, for unpin_user_pages().
  * @wait_lock: poll the mmap lock for a while if it is taken; else try it
  *	once.
+ * @dirty: the caller writes through the pins and dirties the pages: a
+ *	shared mapping of a file other than shmem or hugetlbfs is refused,
+ *	since dirtying its page takes the page lock, which a filesystem (FUSE)
+ *	may hold while it waits on user space.
  *
  * For writing, without waiting on user space: see "Deliveries never wait
  * on user space" at the top of this file.
@@ -194,13 +198,14 @@ static bool modegate_store_may_fault(struct vm_area_struct *vma)
  * Context: process context or a kthread; sleeps between the tries at the
  * mmap lock.
  * Return: pages pinned from @start (at least one); -EBUSY when the mmap
- * lock could not be had; -EAGAIN when the first page could be made
- * present only by waiting (on a userfaultfd or a filesystem); -EFAULT when
- * nothing writable is mapped at @start.
+ * lock could not be had; -EOPNOTSUPP for @dirty in a shared file mapping;
+ * -EAGAIN when the first page could be made present only by waiting (on a
+ * userfaultfd or a filesystem); -EFAULT when nothing writable is mapped at
+ * @start.
  */
 long modegate_store_pin_nowait(struct mm_struct *mm, unsigned long start,
 			       unsigned long nr, struct page **pages,
-			       bool wait_lock)
+			       bool wait_lock, bool dirty)
 {
 	unsigned int flags = FOLL_WRITE | FOLL_NOWAIT;
 	struct vm_area_struct *vma;
@@ -214,8 +219,13 @@ long modegate_store_pin_nowait(struct mm_struct *mm, unsigned long start,
 		goto out;
 	}
 	nr = min(nr, (vma->vm_end - start) >> PAGE_SHIFT);
-	if (!modegate_store_may_fault(vma))
+	if (!modegate_store_may_fault(vma)) {
+		if (dirty && (vma->vm_flags & VM_SHARED)) {
+			got = -EOPNOTSUPP;
+			goto out;
+		}
 		flags |= FOLL_NOFAULT;
+	}
 	got = modegate_pin_user_pages_remote(mm, start, nr, flags, pages);
 	if (!got)
 		got = -EAGAIN;	/* the fault would have waited */
@@ -242,7 +252,7 @@ static int modegate_store_fault_in_nowait(struct iov_iter *to, enum modegate_fau
 	if (!iter_is_ubuf(to) || !current->mm)
 		return -EFAULT;
 	got = modegate_store_pin_nowait(current->mm, addr & PAGE_MASK, 1, &page,
-					*how == MODEGATE_FAULT_NOWAIT);
+					*how == MODEGATE_FAULT_NOWAIT, false);
 	/* Once the lock stayed taken, the rest of the run only tries it. */
 	if (got == -EBUSY)
 		*how = MODEGATE_FAULT_TRYLOCK;

@@ -295,7 +295,7 @@ void modegate_worker_steer(struct modegate_worker *w)
 	unsigned long now = jiffies;
 
 	if (READ_ONCE(w->cpu) == cpu || !time_after(now, READ_ONCE(w->steered)) ||
-	    !housekeeping_cpu(cpu, HK_TYPE_DOMAIN))
+	    !housekeeping_cpu(cpu, HK_TYPE_DOMAIN) || !housekeeping_cpu(cpu, HK_TYPE_TIMER))
 		return;
 	WRITE_ONCE(w->cpu, cpu);
 	WRITE_ONCE(w->steered, now);
@@ -338,9 +338,10 @@ void modegate_worker_become(struct modegate_worker *w, struct pid *origin, int n
 	 * A move takes the cgroup core's global locks: at most one a jiffy,
 	 * however two processes sharing a file interleave their runs.
 	 */
-	if (!same && time_after(jiffies, w->moved) &&
-	    !cgroup_attach_task_all(owner, current))
-		w->moved = jiffies - 1;
+	if (!same && time_after(jiffies, w->moved)) {
+		w->moved = jiffies;
+		cgroup_attach_task_all(owner, current);
+	}
 	put_task_struct(owner);
 }
 

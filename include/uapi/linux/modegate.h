@@ -377,7 +377,12 @@ struct modegate_async_submit {
  *	and hugetlbfs, but in a mapping of any other file (whose filesystem
  *	may wait on user space: FUSE) they write only a page already mapped
  *	writable.  The same request may succeed once the page was touched or
- *	the stall is over.
+ *	the stall is over.  Once a delivery found the lock held past its
+ *	poll, the file's deliveries only try it, for about a second, and a
+ *	file being closed never waits for it.  REMOTE into a shared mapping
+ *	of a file other than shmem or hugetlbfs is -EOPNOTSUPP: dirtying the
+ *	page through its pin takes the page lock, which such a filesystem may
+ *	hold while it waits on user space.
  *	-ECANCELED never comes with %MODEGATE_CTX_WRONG_PROCESS: a demo
  *	request that has written into a bystander is past cancelling.
  *	-ENODEV: the CPU of the interrupt went offline before the request
