@@ -72,6 +72,10 @@ apply() {
 	[ -z "${3:-}" ] || args+=("$3")
 	if ! patch "${args[@]}" <"$2" >"$1/patch.log" 2>&1; then
 		cat "$1/patch.log" >&2
+		# make labs counts it: a lab that cannot be handed out is a failure.
+		if [ -f "$top/build/labs/results" ]; then
+			echo "fail labs.$(basename "$2" .patch).applies" >>"$top/build/labs/results"
+		fi
 		mg_die "${2#"$top"/} no longer applies to module/: regenerate it"
 	fi
 }
