@@ -17,12 +17,13 @@
  * (modegate_worker_become()).
  *
  * Every file of a process uses the process's one thread, so a user has at
- * most as many delivery threads as processes (RLIMIT_NPROC), however many
- * files it opens.  When the last file using a thread is released the
- * thread stays for MODEGATE_WORKER_IDLE, so that a process that opens the
- * device again at once finds it -- creating a thread and moving it into a
- * cgroup cost milliseconds, the cgroup move an RCU grace period -- and is
- * then destroyed, or at once if its process has exited.
+ * most as many delivery threads as processes, and never more than
+ * MODEGATE_WORKERS_PER_USER, however many files it opens.  When the last
+ * file using a thread is released the thread stays idle for about
+ * MODEGATE_WORKER_IDLE, so that its process, or another process of its
+ * user in the same cgroups, finds it when it submits again -- creating a
+ * thread and moving it into a cgroup cost milliseconds, the cgroup move
+ * global locks and an RCU grace period -- and is then destroyed.
  *
  * Locking: modegate_workers_lock (a mutex) protects the table and the
  * counts.  A thread's @moved is used by that thread alone.
@@ -109,6 +110,37 @@ static struct modegate_worker *modegate_worker_find(struct pid *tgid)
 	return NULL;
 }
 
+/*
+ * An idle thread of @uid in the current process's cgroups, taken over for
+ * the current process (@tgid), with a use.  Lock held.  A process that
+ * forks children which submit and exit makes no thread, and no move
+ * between cgroups, per child.
+ */
+static struct modegate_worker *modegate_worker_reuse(struct pid *tgid, kuid_t uid)
+{
+	struct modegate_worker *w;
+	struct hlist_node *tmp;
+	unsigned int bkt;
+	bool same;
+
+	hash_for_each_safe(modegate_workers, bkt, tmp, w, node) {
+		if (w->users || !uid_eq(w->uid, uid))
+			continue;
+		rcu_read_lock();
+		same = task_css_set(w->kw->task) == task_css_set(current);
+		rcu_read_unlock();
+		if (!same)
+			continue;
+		hash_del(&w->node);
+		put_pid(w->owner);
+		w->owner = get_pid(tgid);
+		w->users = 1;
+		hash_add(modegate_workers, &w->node, (unsigned long)tgid);
+		return w;
+	}
+	return NULL;
+}
+
 /* May @uid have one more thread?  Lock held. */
 static bool modegate_worker_room(kuid_t uid)
 {
@@ -145,6 +177,8 @@ struct modegate_worker *modegate_worker_get(void)
 
 	mutex_lock(&modegate_workers_lock);
 	w = modegate_worker_find(tgid);
+	if (!w)
+		w = modegate_worker_reuse(tgid, uid);
 	room = w || modegate_worker_room(uid);
 	mutex_unlock(&modegate_workers_lock);
 	if (w)
@@ -212,24 +246,18 @@ static bool modegate_worker_orphan(struct modegate_worker *w)
  */
 void modegate_worker_put(struct modegate_worker *w)
 {
-	bool dead = false;
-
 	mutex_lock(&modegate_workers_lock);
+	/*
+	 * Idle, it waits for its process, or for another process of its
+	 * user in its cgroups (modegate_worker_reuse()), until the reaper.
+	 * Not mod_delayed_work(): puts must not hold the reaper off.
+	 */
 	if (!--w->users) {
 		w->idle_since = jiffies;
-		/* Its process is gone: nobody will reuse it. */
-		dead = modegate_worker_orphan(w);
-		if (dead) {
-			hash_del(&w->node);
-		} else {
-			/* Not mod_delayed_work(): puts must not hold the reaper off. */
-			queue_delayed_work(system_wq, &modegate_workers_reaper,
-					   MODEGATE_WORKER_IDLE);
-		}
+		queue_delayed_work(system_wq, &modegate_workers_reaper,
+				   MODEGATE_WORKER_IDLE);
 	}
 	mutex_unlock(&modegate_workers_lock);
-	if (dead)
-		modegate_worker_destroy(w);
 }
 
 /* Destroy the threads idle for MODEGATE_WORKER_IDLE, or whose process exited. */
