@@ -178,6 +178,28 @@ static void mu_attack(struct mu_shared *sh, int fd, uid_t uid, pid_t spinner, bo
 }
 
 /*
+ * A spinner of @spinner_uid (@dumpable or not) on IRQ_CPU, attacked by
+ * user B (mu_attack(), @own when the spinner is B's): the counts land in
+ * self->sh.
+ */
+static void mu_run(struct __test_metadata *_metadata, FIXTURE_DATA(mu) *self,
+		   uid_t spinner_uid, bool dumpable, bool own)
+{
+	struct mu_shared *sh = self->sh;
+	pid_t pid;
+
+	self->kids[0] = mu_spinner(sh, spinner_uid, IRQ_CPU, 0, dumpable);
+	ASSERT_LT(0, self->kids[0]);
+	ASSERT_EQ(0, mg_wait_flag(&sh->ready));
+	pid = mg_fork();
+	if (!pid) {
+		mu_attack(sh, self->fd, UID_B, self->kids[0], own);
+		_exit(0);
+	}
+	ASSERT_EQ(0, mg_wait_child(pid));
+}
+
+/*
  * User A spins on IRQ_CPU; user B's interrupts land there.  B learns
  * nothing of A's process -- not its pid, not its comm, not even that it
  * was in user mode -- nor of root's idle task and kernel threads: every
@@ -186,18 +208,9 @@ static void mu_attack(struct mu_shared *sh, int fd, uid_t uid, pid_t spinner, bo
 TEST_F(mu, another_users_task_is_not_named)
 {
 	struct mu_shared *sh = self->sh;
-	pid_t pid;
 
 	NEED_TWO_CPUS();
-	self->kids[0] = mu_spinner(sh, UID_A, IRQ_CPU, 0, true);
-	ASSERT_LT(0, self->kids[0]);
-	ASSERT_EQ(0, mg_wait_flag(&sh->ready));
-	pid = mg_fork();
-	if (!pid) {
-		mu_attack(sh, self->fd, UID_B, self->kids[0], false);
-		_exit(0);
-	}
-	ASSERT_EQ(0, mg_wait_child(pid));
+	mu_run(_metadata, self, UID_A, true, false);
 	TH_LOG("%d completions: %d reported as another user's task; first problem: %s",
 	       sh->completions, sh->other_user, sh->first[0] ? sh->first : "none");
 	ASSERT_EQ(0, sh->errors);
@@ -216,18 +229,9 @@ TEST_F(mu, another_users_task_is_not_named)
 TEST_F(mu, own_task_is_named)
 {
 	struct mu_shared *sh = self->sh;
-	pid_t pid;
 
 	NEED_TWO_CPUS();
-	self->kids[0] = mu_spinner(sh, UID_B, IRQ_CPU, 0, true);
-	ASSERT_LT(0, self->kids[0]);
-	ASSERT_EQ(0, mg_wait_flag(&sh->ready));
-	pid = mg_fork();
-	if (!pid) {
-		mu_attack(sh, self->fd, UID_B, self->kids[0], true);
-		_exit(0);
-	}
-	ASSERT_EQ(0, mg_wait_child(pid));
+	mu_run(_metadata, self, UID_B, true, true);
 	TH_LOG("%d completions: %d named the user's own spinner, %d another user's task",
 	       sh->completions, sh->named_own, sh->other_user);
 	ASSERT_EQ(0, sh->errors);
@@ -242,21 +246,12 @@ TEST_F(mu, own_non_dumpable_task_is_not_named)
 {
 	struct mu_shared *sh = self->sh;
 	struct utsname u;
-	pid_t pid;
 
 	NEED_TWO_CPUS();
 	/* From 7.0 on the kernel keeps dumpability where no module reads it. */
 	if (uname(&u) == 0 && atoi(u.release) >= 7)
 		SKIP(return, "kernel %s: a module cannot read a task's dumpability", u.release);
-	self->kids[0] = mu_spinner(sh, UID_B, IRQ_CPU, 0, false);
-	ASSERT_LT(0, self->kids[0]);
-	ASSERT_EQ(0, mg_wait_flag(&sh->ready));
-	pid = mg_fork();
-	if (!pid) {
-		mu_attack(sh, self->fd, UID_B, self->kids[0], true);
-		_exit(0);
-	}
-	ASSERT_EQ(0, mg_wait_child(pid));
+	mu_run(_metadata, self, UID_B, false, true);
 	TH_LOG("%d completions: %d named the non-dumpable spinner, %d another user's task",
 	       sh->completions, sh->named_own, sh->other_user);
 	ASSERT_EQ(0, sh->errors);
