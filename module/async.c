@@ -521,12 +521,6 @@ static void modegate_async_work(struct kthread_work *work)
  * capability is checked only for an isolated CPU, so it is audited only
  * when it is what grants the request.
  */
-static bool modegate_cpu_housekeeping(int cpu)
-{
-	return housekeeping_test_cpu(cpu, HK_TYPE_TIMER) &&
-	       housekeeping_test_cpu(cpu, HK_TYPE_DOMAIN);
-}
-
 static bool modegate_cpu_ours(int cpu)
 {
 	return modegate_cpu_housekeeping(cpu) || capable(CAP_SYS_NICE);

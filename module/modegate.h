@@ -30,6 +30,7 @@
 #include <linux/llist.h>
 #include <linux/mutex.h>
 #include <linux/percpu.h>
+#include <linux/sched/isolation.h>
 #include <linux/siphash.h>
 #include <linux/spinlock.h>
 #include <linux/timerqueue.h>
@@ -362,6 +363,17 @@ static inline kuid_t modegate_budget_uid(const struct cred *cred)
 		if (!uid_eq(ns->owner, GLOBAL_ROOT_UID))
 			uid = ns->owner;
 	return uid;
+}
+
+/*
+ * Is @cpu a housekeeping CPU for timers and scheduler domains -- one that
+ * isolcpus= or nohz_full= did not isolate?  Interrupts (async.c) and
+ * delivery threads (worker.c) go only there.
+ */
+static inline bool modegate_cpu_housekeeping(int cpu)
+{
+	return housekeeping_test_cpu(cpu, HK_TYPE_TIMER) &&
+	       housekeeping_test_cpu(cpu, HK_TYPE_DOMAIN);
 }
 
 /* ctx.c: the objects' lifetimes and the limits on them. */

@@ -323,7 +323,7 @@ void modegate_worker_steer(struct modegate_worker *w)
 	unsigned long now = jiffies;
 
 	if (READ_ONCE(w->cpu) == cpu || !time_after(now, READ_ONCE(w->steered)) ||
-	    !housekeeping_cpu(cpu, HK_TYPE_DOMAIN) || !housekeeping_cpu(cpu, HK_TYPE_TIMER))
+	    !modegate_cpu_housekeeping(cpu))
 		return;
 	WRITE_ONCE(w->cpu, cpu);
 	WRITE_ONCE(w->steered, now);
